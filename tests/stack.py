@@ -1,0 +1,161 @@
+"""Start the real processes of Aisle (Rasa, action server, gateway) on free ports for tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA_BIN = ROOT / ".venv-rasa/bin/rasa"
+PYTHON = ROOT / ".venv/bin/python"
+RASA_MODEL = ROOT / "models/aisle.tar.gz"
+STORE = ROOT / "var/store"
+CATALOG = ROOT / "data/catalog/products.jsonl"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        RASA_TELEMETRY_ENABLED="false",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        SANIC_HOST="127.0.0.1",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    log: Path
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(timeout=5)
+
+
+def start(name: str, cmd: list[str], env: dict[str, str], log_dir: Path) -> Process:
+    log = log_dir / f"{name}.log"
+    handle = log.open("wb")
+    popen = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    return Process(name, popen, log)
+
+
+def wait_http(proc: Process, url: str, timeout: float = 180.0) -> None:
+    """Poll ``url`` until it answers 200; fail with the process log if it dies or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.popen.poll() is not None:
+            raise RuntimeError(f"{proc.name} exited with {proc.popen.returncode}:\n{proc.tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{proc.name} did not answer {url} within {timeout:.0f}s:\n{proc.tail()}")
+
+
+@dataclass
+class RasaStack:
+    """A real action server and a real Rasa server, with their own state in ``workdir``."""
+
+    rasa_url: str
+    actions_url: str
+    token: str
+    workdir: Path
+    env: dict[str, str]
+    processes: list[Process] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for proc in reversed(self.processes):
+            proc.stop()
+
+
+def private_state(workdir: Path) -> dict[str, str]:
+    """Environment giving the processes their own copy of the store and fresh databases."""
+    store = workdir / "store"
+    if not store.exists():
+        shutil.copytree(STORE, store)
+    return {
+        "AISLE_STORE_PATH": str(store),
+        "AISLE_SHOP_DB_URL": f"sqlite:///{workdir / 'shop.db'}",
+        "AISLE_GATEWAY_DB_URL": f"sqlite:///{workdir / 'gateway.db'}",
+        "AISLE_VAR_DIR": str(workdir),
+    }
+
+
+def start_rasa_stack(workdir: Path, endpoints: Path | None = None, **extra_env: str) -> RasaStack:
+    """Start the action server and Rasa (REST channel + HTTP API with a token) on free ports."""
+    for needed in (RASA_BIN, PYTHON, RASA_MODEL, STORE):
+        if not needed.exists():
+            raise RuntimeError(f"{needed} is missing: run `make build` first")
+    workdir.mkdir(parents=True, exist_ok=True)
+    rasa_port, actions_port = free_port(), free_port()
+    token = secrets.token_urlsafe(16)
+    env = base_env(
+        AISLE_ACTIONS_PORT=str(actions_port),
+        AISLE_ACTIONS_URL=f"http://127.0.0.1:{actions_port}",
+        **private_state(workdir),
+        **extra_env,
+    )
+    stack = RasaStack(
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
+        actions_url=f"http://127.0.0.1:{actions_port}",
+        token=token,
+        workdir=workdir,
+        env=env,
+    )
+    try:
+        actions = start(
+            "actions",
+            [str(PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(actions_port)],
+            env,
+            workdir,
+        )
+        stack.processes.append(actions)
+        rasa = start(
+            "rasa",
+            [
+                str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
+                "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(RASA_MODEL),
+                "--endpoints", str(endpoints or ROOT / "endpoints.yml"),
+                "--credentials", str(ROOT / "credentials.yml"),
+            ],
+            env,
+            workdir,
+        )
+        stack.processes.append(rasa)
+        wait_http(actions, f"{stack.actions_url}/health")
+        wait_http(rasa, f"{stack.rasa_url}/status?token={token}")
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
