@@ -1,0 +1,219 @@
+"""``python -m recommender bench``: encoding, retrieval, ingestion and memory figures.
+
+Scale-up: the base catalog (demo shop, or --catalog) is encoded once; larger collections
+are made of perturbed copies (vector + small Gaussian noise, re-normalised; price ±20%;
+new ids), so 100,000 products need no 100,000 encodings. Retrieval is timed for Qdrant Edge,
+a numpy brute-force scan and qdrant-client's local mode on the same vectors and filters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+QUERIES = [
+    "waterproof hiking boots", "red summer dress", "noise cancelling headphones",
+    "running shoes for women", "warm winter jacket", "cotton t-shirt", "leather wallet",
+    "camping tent for two", "coffee maker", "wireless earbuds for running", "wool sweater",
+    "kids sneakers", "yoga mat", "rain jacket with hood", "bluetooth speaker waterproof",
+    "stainless steel water bottle", "linen bedding", "denim jeans slim fit", "backpack 30l",
+    "desk lamp", "silk scarf", "sunglasses polarized", "trail running shoes", "down vest",
+]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--catalog", type=Path, default=None, help="base catalog (default: settings)")
+    p.add_argument("--scales", default="10000,100000", help="collection sizes, comma-separated")
+    p.add_argument("--queries", type=int, default=200, help="timed queries per measurement")
+    p.add_argument("--local-queries", type=int, default=10,
+                   help="timed queries for qdrant-client local mode (slow at scale)")
+    p.add_argument("--skip-local", action="store_true", help="skip qdrant-client local mode")
+    p.add_argument("--skip-onnx", action="store_true", help="skip the ONNX int8 encoder")
+    p.add_argument("--base-limit", type=int, default=2000, help="max base products to encode")
+    p.add_argument("--json", action="store_true", help="also print one JSON object at the end")
+
+
+def _pct(values: list[float]) -> tuple[float, float]:
+    values = sorted(values)
+    def at(q: float) -> float:
+        return values[min(len(values) - 1, max(0, int(round(q * len(values))) - 1))]
+    return at(0.50), at(0.95)
+
+
+def _timed(fn, n: int) -> tuple[float, float]:
+    times = []
+    for i in range(n):
+        t = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - t) * 1000)
+    return _pct(times)
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _line(label: str, p50: float, p95: float, note: str = "") -> str:
+    return f"  {label:<44} p50 {p50:8.2f} ms   p95 {p95:8.2f} ms {note}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from recommender.catalog import embedding_text, load_catalog
+    from recommender.encoder import Encoder
+    from recommender.ingest import product_payload
+    from recommender.settings import get_settings
+    from recommender.sparse import SparseStats, document_vector, query_vector
+    from recommender.store.base import IN_STOCK_FLAG, AnyOf, Equals, FilterSpec, Range, StorePoint
+    from recommender.store.edge import EdgeStore
+
+    results: dict = {"cores": os.cpu_count()}
+    print(f"cores: {os.cpu_count()}  python {sys.version.split()[0]}")
+    catalog = args.catalog or get_settings().catalog_path
+    if not Path(catalog).exists():
+        fixture = Path(__file__).resolve().parent.parent / "tests/recommender/fixtures/catalog.jsonl"
+        print(f"{catalog} not found; using {fixture}")
+        catalog = fixture
+    products = load_catalog(catalog).products[: args.base_limit]
+    texts = [embedding_text(p) for p in products]
+    print(f"base catalog: {len(products)} products from {catalog}")
+
+    # 1. encoding -----------------------------------------------------------------------------
+    print("\nquery encoding (one query at a time, cache bypassed)")
+    encoders = {"torch fp32": Encoder(backend="torch", cache_size=0)}
+    if not args.skip_onnx:
+        encoders["onnx int8"] = Encoder(backend="onnx", cache_size=0)
+    n_enc = min(args.queries, 200)
+    for name, enc in encoders.items():
+        enc.encode_documents(QUERIES[:4])
+        p50, p95 = _timed(lambda i, enc=enc: enc.encode_documents([f"{QUERIES[i % len(QUERIES)]} {i}"]), n_enc)
+        results[f"encode_{name}"] = {"p50_ms": round(p50, 2), "p95_ms": round(p95, 2)}
+        print(_line(name, p50, p95))
+    doc_encoder = encoders.get("onnx int8", encoders["torch fp32"])
+    t = time.perf_counter()
+    base_vectors = doc_encoder.encode_documents(texts)
+    enc_seconds = time.perf_counter() - t
+    docs_per_s = len(texts) / enc_seconds
+    results["document_encoding_per_s"] = round(docs_per_s, 1)
+    print(f"  document encoding ({doc_encoder.backend}, batch 64): {docs_per_s:,.0f} products/s")
+    query_encoder = doc_encoder
+    qvecs = [query_encoder.encode_query(q) for q in QUERIES]
+
+    stats = SparseStats.from_texts(texts)
+    base_sparse = [document_vector(tx, stats.avg_len) for tx in texts]
+    base_payloads = [product_payload(p) for p in products]
+    qsparse = [query_vector(q, stats) for q in QUERIES]
+    colors = sorted({c for p in products for c in p.colors}) or ["black"]
+    prices = [p.price for p in products if p.price is not None] or [50.0]
+    median_price = statistics.median(prices)
+
+    def filter_for(i: int) -> tuple[FilterSpec, str, float]:
+        color = colors[i % len(colors)]
+        cap = median_price
+        return FilterSpec(must=[AnyOf("colors", (color,)), Range("price", lte=cap),
+                                Equals(IN_STOCK_FLAG, 1)]), color, cap
+
+    # 2. retrieval at scale ---------------------------------------------------------------------
+    rng = np.random.default_rng(7)
+    pyrng = random.Random(7)
+    def bench_scale(scale: int) -> None:
+        print(f"\n{scale:,} products (perturbed copies of the base catalog, noise σ=0.02)")
+        reps = int(np.ceil(scale / len(products)))
+        idx = np.tile(np.arange(len(products)), reps)[:scale]
+        vectors = base_vectors[idx] + rng.normal(0, 0.02, size=(scale, base_vectors.shape[1])).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        payloads = []
+        for n, j in enumerate(idx):
+            p = dict(base_payloads[j])
+            p["id"] = f"{p['id']}-{n}"
+            if p.get("price") is not None:
+                p["price"] = round(p["price"] * pyrng.uniform(0.8, 1.2), 2)
+            payloads.append(p)
+        price_arr = np.array([p.get("price") if p.get("price") is not None else np.inf for p in payloads])
+        stock_arr = np.array([bool(p.get("in_stock", True)) for p in payloads])
+        color_sets = [set(p.get("colors") or []) for p in payloads]
+        color_masks = {c: np.array([c in s for s in color_sets]) for c in colors}
+
+        with tempfile.TemporaryDirectory(prefix="aisle-bench-") as tmp:
+            store = EdgeStore(tmp)
+            t = time.perf_counter()
+            for start in range(0, scale, 1000):
+                store.upsert([StorePoint(payloads[n]["id"], vectors[n], base_sparse[idx[n]], payloads[n])
+                              for n in range(start, min(scale, start + 1000))])
+            t_upsert = time.perf_counter() - t
+            store.flush()  # optimise: builds HNSW and payload indexes
+            t_total = time.perf_counter() - t
+            rate = scale / t_total
+            print(f"  Qdrant Edge ingest (vectors given): {t_total:.1f} s ({t_upsert:.1f} s upsert + "
+                  f"{t_total - t_upsert:.1f} s index) = {rate:,.0f} products/s; with encoding at "
+                  f"{docs_per_s:,.0f}/s, {scale:,} products ≈ {scale / docs_per_s + t_total:.0f} s")
+            res = {"ingest_s_vectors_given": round(t_total, 1),
+                   "ingest_with_encoding_est_s": round(scale / docs_per_s + t_total, 1)}
+            nq = args.queries
+            store.search(qvecs[0], None, None, 10)
+            p50, p95 = _timed(lambda i: store.search(qvecs[i % len(qvecs)], None, None, 10), nq)
+            res["edge_unfiltered"] = (round(p50, 3), round(p95, 3))
+            print(_line("Qdrant Edge dense, unfiltered", p50, p95))
+            p50, p95 = _timed(lambda i: store.search(qvecs[i % len(qvecs)], None, filter_for(i)[0], 10), nq)
+            res["edge_filtered"] = (round(p50, 3), round(p95, 3))
+            print(_line("Qdrant Edge dense, filtered (colour+price+stock)", p50, p95))
+            p50, p95 = _timed(lambda i: store.search(qvecs[i % len(qvecs)], qsparse[i % len(qsparse)],
+                                                    filter_for(i)[0], 10), nq)
+            res["edge_hybrid_filtered"] = (round(p50, 3), round(p95, 3))
+            print(_line("Qdrant Edge hybrid RRF, filtered", p50, p95))
+            store.close()
+
+        def brute(i: int, filtered: bool) -> None:
+            scores = vectors @ qvecs[i % len(qvecs)]
+            if filtered:
+                _, color, cap = filter_for(i)
+                mask = color_masks[color] & (price_arr <= cap) & stock_arr
+                scores = np.where(mask, scores, -np.inf)
+            top = np.argpartition(-scores, 10)[:10]
+            top[np.argsort(-scores[top])]
+
+        p50, p95 = _timed(lambda i: brute(i, False), nq)
+        res["numpy_unfiltered"] = (round(p50, 3), round(p95, 3))
+        print(_line("numpy brute force, unfiltered", p50, p95))
+        p50, p95 = _timed(lambda i: brute(i, True), nq)
+        res["numpy_filtered"] = (round(p50, 3), round(p95, 3))
+        print(_line("numpy brute force, filtered", p50, p95))
+
+        if not args.skip_local:
+            from recommender.store.server import ServerStore
+
+            local = ServerStore.memory(collection=f"bench{scale}")
+            t = time.perf_counter()
+            for start in range(0, scale, 2000):
+                local.upsert([StorePoint(payloads[n]["id"], vectors[n], base_sparse[idx[n]], payloads[n])
+                              for n in range(start, min(scale, start + 2000))])
+            print(f"  qdrant-client local mode load: {time.perf_counter() - t:.1f} s")
+            nl = args.local_queries
+            p50, p95 = _timed(lambda i: local.search(qvecs[i % len(qvecs)], None, None, 10), nl)
+            res["local_unfiltered"] = (round(p50, 3), round(p95, 3))
+            print(_line(f"qdrant-client local, unfiltered ({nl} q)", p50, p95))
+            p50, p95 = _timed(lambda i: local.search(qvecs[i % len(qvecs)], None, filter_for(i)[0], 10), nl)
+            res["local_filtered"] = (round(p50, 3), round(p95, 3))
+            print(_line(f"qdrant-client local, filtered ({nl} q)", p50, p95))
+            local.close()
+            del local
+        results[str(scale)] = res
+        print(f"  peak RSS so far: {_peak_rss_mb():,.0f} MB")
+
+    for scale in [int(s) for s in args.scales.split(",") if s.strip()]:
+        bench_scale(scale)
+    results["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    print(f"\npeak RSS: {results['peak_rss_mb']:,.0f} MB")
+    if args.json:
+        import json
+
+        print(json.dumps(results))
+    return 0

@@ -1,0 +1,186 @@
+"""``python -m recommender {ingest,search,eval,bench,finetune}`` (DESIGN.md §3)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+FILTER_KEYS = {
+    "color": "colors", "colors": "colors", "colour": "colors", "brand": "brands", "brands": "brands",
+    "material": "materials", "materials": "materials", "size": "sizes", "sizes": "sizes",
+    "not_color": "exclude_colors", "exclude_colors": "exclude_colors",
+    "not_brand": "exclude_brands", "exclude_brands": "exclude_brands",
+    "not_material": "exclude_materials", "exclude_materials": "exclude_materials",
+    "product_type": "product_type", "type": "product_type", "category": "category",
+    "gender": "gender", "price_min": "price_min", "min_price": "price_min",
+    "price_max": "price_max", "max_price": "price_max", "min_rating": "min_rating",
+    "rating": "min_rating", "in_stock": "in_stock_only", "in_stock_only": "in_stock_only",
+}
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from recommender.encoder import get_encoder
+    from recommender.ingest import ingest
+    from recommender.store import open_store
+
+    store = open_store()
+    try:
+        report = ingest(args.catalog, store, get_encoder())
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    for error in report.errors:
+        print(f"skipped {error}", file=sys.stderr)
+    print(json.dumps(report.to_dict()) if args.json else report.summary())
+    return 0
+
+
+def parse_filters(pairs: list[str], vocab) -> dict:
+    """KEY=VALUE pairs → Constraints fields; values are matched to the catalog's spelling."""
+    out: dict = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ValueError(f"--filter takes KEY=VALUE, got {pair!r}")
+        key, value = (s.strip() for s in pair.split("=", 1))
+        field = FILTER_KEYS.get(key.lower())
+        if field is None:
+            raise ValueError(f"unknown filter key {key!r}; known: {', '.join(sorted(FILTER_KEYS))}")
+        if field in ("price_min", "price_max", "min_rating"):
+            out[field] = float(value)
+        elif field == "in_stock_only":
+            out[field] = value.lower() in ("1", "true", "yes")
+        elif field in ("product_type", "category", "gender"):
+            kind = {"gender": "gender"}.get(field, "product_type")
+            out[field] = vocab.canonical(kind, value) or value
+        else:
+            kind = {"colors": "color", "exclude_colors": "color", "brands": "brand",
+                    "exclude_brands": "brand", "materials": "material",
+                    "exclude_materials": "material", "sizes": "size"}[field]
+            values = [vocab.canonical(kind, v) or v for v in value.split(",") if v.strip()]
+            out.setdefault(field, []).extend(values)
+    return out
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from recommender.query import Constraints, ConversationState, apply_turn
+    from recommender.service import Recommender
+
+    rec = Recommender.from_settings()
+    try:
+        if rec.store.count() == 0:
+            print("error: the store is empty; run `python -m recommender ingest CATALOG` first",
+                  file=sys.stderr)
+            return 2
+        constraints = apply_turn(Constraints(), args.text, [], rec.vocabulary)
+        try:
+            explicit = parse_filters(args.filter or [], rec.vocabulary)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        data = constraints.to_dict()
+        data.update(explicit)
+        state = ConversationState(constraints=Constraints.from_dict(data), user_turns=[args.text])
+        result = rec.recommend(state, k=args.k)
+    finally:
+        rec.store.close()
+    if args.json:
+        payload = result.to_payload()
+        payload["timings_ms"] = result.timings
+        payload["constraints"] = {k: v for k, v in state.constraints.to_dict().items() if v not in (None, [])}
+        print(json.dumps(payload, ensure_ascii=False))
+        return 0
+    if result.relaxed:
+        print("relaxed: " + "; ".join(result.relaxed))
+    for i, s in enumerate(result.suggestions, 1):
+        price = f"{s.price:.2f} {s.currency}" if s.price is not None else "-"
+        print(f"{i}. [{s.id}] {s.title} — {price}\n   {s.explanation}")
+    if not result.suggestions:
+        print("no products found")
+    print("timings ms: " + ", ".join(f"{k}={v:.1f}" for k, v in result.timings.items()))
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from recommender.encoder import Encoder
+    from recommender.evaluate import evaluate
+
+    encoder = Encoder(model_path=args.encoder, backend=args.backend) if (args.encoder or args.backend) else None
+    result = evaluate(args.catalog, args.queries, args.qrels, k=args.k, mode=args.mode,
+                      encoder=encoder, store_kind=args.store)
+    m = result.metrics
+    if not args.json:
+        print(f"mode={m['mode']} encoder={m['encoder']} queries={m['queries']} products={m.get('products')}")
+    print(f"nDCG@{args.k}={m[f'ndcg@{args.k}']:.4f} recall@100={m['recall@100']:.4f} "
+          f"MRR={m['mrr']:.4f} p50={m['p50_ms']:.1f}ms p95={m['p95_ms']:.1f}ms", file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(m))
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from recommender import bench
+
+    return bench.run(args)
+
+
+def _cmd_finetune(args: argparse.Namespace) -> int:
+    from recommender import finetune
+
+    result = finetune.run(args)
+    if result is not None:
+        print(f"model written to {result}")
+    return 0
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m recommender", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="load a catalog into the configured store (incremental)")
+    p.add_argument("catalog", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("search", help="what the bot would show for a message")
+    p.add_argument("text")
+    p.add_argument("--filter", action="append", metavar="KEY=VALUE",
+                   help="extra constraint, e.g. color=red, price_max=50, not_brand=Nike")
+    p.add_argument("--k", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_search)
+
+    p = sub.add_parser("eval", help="nDCG/recall/MRR/latency on a judged query set")
+    p.add_argument("--catalog", required=True, type=Path)
+    p.add_argument("--queries", required=True, type=Path)
+    p.add_argument("--qrels", required=True, type=Path)
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--mode", choices=("hybrid", "fusion", "dense", "keyword"), default="hybrid")
+    p.add_argument("--encoder", help="model folder (default: as configured)")
+    p.add_argument("--backend", choices=("torch", "onnx"), help="encoder backend")
+    p.add_argument("--store", choices=("edge", "memory"), default="edge")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("bench", help="latency, throughput and memory benchmark")
+    from recommender.bench import add_arguments as bench_arguments
+
+    bench_arguments(p)
+    p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("finetune", help="fine-tune the encoder (see recommender/finetune.py)")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["finetune"]:  # H1's module (and torch training imports) only when asked
+        from recommender import finetune
+
+        finetune.add_arguments(p)
+    p.set_defaults(func=_cmd_finetune)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser(argv).parse_args(argv)
+    return int(args.func(args) or 0)

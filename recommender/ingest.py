@@ -1,0 +1,143 @@
+"""Incremental ingest: a catalog file into a vector store, re-embedding only what changed.
+
+Per product, the payload stores ``content_hash`` (what the vectors come from) and
+``payload_hash`` (the whole record). Unchanged products are skipped, a changed payload
+(price, stock, …) is a payload update without embedding, a changed text is re-embedded,
+and products missing from the catalog are deleted — unless some rows failed to load, in
+which case nothing is deleted (a bad row must not make a product disappear).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from recommender.catalog import (
+    Product,
+    RowError,
+    content_hash,
+    embedding_text,
+    load_catalog,
+    payload_hash,
+)
+from recommender.sparse import SparseStats, document_vector
+from recommender.store.base import IN_STOCK_FLAG, StorePoint, VectorStore
+
+if TYPE_CHECKING:
+    from recommender.encoder import Encoder
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated_payload: int = 0
+    reembedded: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    deletions_skipped: int = 0
+    seconds: float = 0.0
+
+    @property
+    def embedded(self) -> int:
+        return self.added + self.reembedded
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added, "updated_payload": self.updated_payload,
+            "reembedded": self.reembedded, "unchanged": self.unchanged, "deleted": self.deleted,
+            "deletions_skipped": self.deletions_skipped, "errors": [str(e) for e in self.errors],
+            "seconds": round(self.seconds, 2),
+        }
+
+    def summary(self) -> str:
+        text = (f"added {self.added}, re-embedded {self.reembedded}, payload updated "
+                f"{self.updated_payload}, unchanged {self.unchanged}, deleted {self.deleted}, "
+                f"errors {len(self.errors)} ({self.seconds:.1f} s)")
+        if self.deletions_skipped:
+            text += f"; {self.deletions_skipped} deletions skipped because rows failed to load"
+        return text
+
+
+def product_payload(product: Product) -> dict[str, Any]:
+    payload = product.payload()
+    payload[IN_STOCK_FLAG] = int(bool(payload["in_stock"]))
+    payload["content_hash"] = content_hash(product)
+    payload["payload_hash"] = payload_hash(product)
+    return payload
+
+
+def ingest_products(
+    products: list[Product],
+    store: VectorStore,
+    encoder: Encoder,
+    errors: list[RowError] | None = None,
+    batch_size: int = 256,
+) -> IngestReport:
+    started = time.perf_counter()
+    report = IngestReport(errors=list(errors or []))
+    existing = store.scroll_hashes()
+    texts = {p.id: embedding_text(p) for p in products}
+    old_stats = store.load_stats()
+    stats = SparseStats.from_texts(texts.values(), avg_len=old_stats.avg_len if old_stats else None)
+    image_dims = {len(p.image_vector) for p in products if p.image_vector}
+    if len(image_dims) > 1:
+        raise ValueError(f"image vectors of different sizes in one catalog: {sorted(image_dims)}")
+    if image_dims:
+        store.ensure_image_vector(image_dims.pop())
+
+    to_embed: list[Product] = []
+    for product in products:
+        old = existing.get(product.id)
+        if old is None:
+            report.added += 1
+            to_embed.append(product)
+        elif old[0] != content_hash(product):
+            report.reembedded += 1
+            to_embed.append(product)
+        elif old[1] != payload_hash(product):
+            report.updated_payload += 1
+            store.set_payload(product.id, product_payload(product))
+        else:
+            report.unchanged += 1
+
+    for start in range(0, len(to_embed), batch_size):
+        batch = to_embed[start : start + batch_size]
+        vectors = encoder.encode_documents([texts[p.id] for p in batch])
+        store.upsert([
+            StorePoint(
+                product_id=p.id, text=vec, keywords=document_vector(texts[p.id], stats.avg_len),
+                payload=product_payload(p), image=p.image_vector,
+            )
+            for p, vec in zip(batch, vectors, strict=True)
+        ])
+
+    gone = sorted(set(existing) - set(texts))
+    if gone and report.errors:
+        report.deletions_skipped = len(gone)
+    elif gone:
+        store.delete(gone)
+        report.deleted = len(gone)
+    store.save_stats(stats)
+    store.flush()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def ingest(
+    catalog_path: str | Path,
+    store: VectorStore,
+    encoder: Encoder,
+    column_map: Mapping[str, str] | None = None,
+    batch_size: int = 256,
+) -> IngestReport:
+    """Load ``catalog_path`` (JSON Lines or CSV) into ``store``; see the module docstring."""
+    loaded = load_catalog(catalog_path, column_map)
+    if not loaded.products and loaded.errors:
+        raise ValueError(
+            f"no valid product in {catalog_path}; first error: {loaded.errors[0]} — store left unchanged"
+        )
+    return ingest_products(loaded.products, store, encoder, loaded.errors, batch_size)

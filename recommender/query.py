@@ -1,0 +1,588 @@
+"""Conversation state → one query (text, constraints, ids). Pure: no I/O, no models.
+
+``apply_turn`` folds one shopper message into the running ``Constraints``: Rasa entities
+plus a scan of the text against the catalog ``Vocabulary``. Negations ("not Nike",
+"no leather", "without …", "anything but red") go to the exclude lists; a newly named
+colour, brand or material replaces the previous ones unless the shopper adds to them
+("… or blue", "also in green", "blue too"); price words become numbers ("under 50 bucks",
+"between 20 and 40", "$30-60", "cheap" = the cheapest third of that product type,
+"cheaper" = below the median of the prices already shown, "over 100").
+Switching to a product type of another department starts a new search (only gender and
+in-stock are kept). "Start over" is the caller's ``Constraints()``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from recommender.sparse import STOPWORDS, stem
+from recommender.store.base import IN_STOCK_FLAG, AnyOf, Equals, FilterSpec, HasProductId, Range
+
+LIST_KEYS = ("colors", "exclude_colors", "brands", "exclude_brands", "materials",
+             "exclude_materials", "sizes", "keywords")
+MAX_KEYWORDS = 8
+
+
+@dataclass
+class Constraints:
+    product_type: str | None = None
+    category: str | None = None
+    colors: list[str] = field(default_factory=list)
+    exclude_colors: list[str] = field(default_factory=list)
+    brands: list[str] = field(default_factory=list)
+    exclude_brands: list[str] = field(default_factory=list)
+    materials: list[str] = field(default_factory=list)
+    exclude_materials: list[str] = field(default_factory=list)
+    sizes: list[str] = field(default_factory=list)
+    gender: str | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    min_rating: float | None = None
+    in_stock_only: bool = True
+    keywords: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | str | None) -> Constraints:
+        """Tolerant: accepts a JSON string, ignores unknown keys, fixes scalar-for-list."""
+        if not data:
+            return cls()
+        if isinstance(data, str):
+            data = json.loads(data)
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                continue
+            if key in LIST_KEYS:
+                value = [value] if isinstance(value, str) else list(value or [])
+            values[key] = value
+        return cls(**values)
+
+    def copy(self) -> Constraints:
+        return Constraints.from_dict(self.to_dict())
+
+    def is_empty(self) -> bool:
+        return self == Constraints() or self == Constraints(in_stock_only=False)
+
+
+def to_filter(c: Constraints, exclude_ids: Iterable[str] = ()) -> FilterSpec:
+    """The payload filter of the constraints (the ``keywords`` only steer ranking)."""
+    spec = FilterSpec()
+    if c.product_type:
+        spec.must.append(AnyOf("product_type", (c.product_type,)))
+    if c.category:
+        spec.must.append(AnyOf("category", (c.category,)))
+    for key, values in (("colors", c.colors), ("brand", c.brands), ("materials", c.materials),
+                        ("sizes", c.sizes)):
+        if values:
+            spec.must.append(AnyOf(key, tuple(values)))
+    for key, values in (("colors", c.exclude_colors), ("brand", c.exclude_brands),
+                        ("materials", c.exclude_materials)):
+        if values:
+            spec.must_not.append(AnyOf(key, tuple(values)))
+    if c.gender:
+        genders = (c.gender,) if c.gender == "unisex" else (c.gender, "unisex")
+        spec.must.append(AnyOf("gender", genders))
+    if c.price_min is not None or c.price_max is not None:
+        spec.must.append(Range("price", gte=c.price_min, lte=c.price_max))
+    if c.min_rating is not None:
+        spec.must.append(Range("rating", gte=c.min_rating))
+    if c.in_stock_only:
+        spec.must.append(Equals(IN_STOCK_FLAG, 1))
+    ids = tuple(dict.fromkeys(exclude_ids))
+    if ids:
+        spec.must_not.append(HasProductId(ids))
+    return spec
+
+
+# ---- vocabulary -----------------------------------------------------------------------------
+_WORD = re.compile(r"\$?\d+(?:\.\d+)?k?|[a-z0-9]+(?:'[a-z]+)?|[,.;!?]")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case tokens with plurals folded; punctuation kept as clause breaks."""
+    out = []
+    for w in _WORD.findall(text.lower().replace("’", "'").replace("-", " - ")):
+        out.append(w if w[0] in ",.;!?$" or w[0].isdigit() else stem(w.split("'")[0]))
+    return out
+
+
+def _key(text: str) -> tuple[str, ...]:
+    return tuple(w for w in words(text) if w not in ",.;!?")
+
+
+GENDER_ALIASES = {
+    "men": "men", "man": "men", "mens": "men", "male": "men", "guy": "men", "him": "men",
+    "gentleman": "men", "gentlemen": "men",
+    "women": "women", "woman": "women", "womens": "women", "female": "women", "lady": "women",
+    "ladie": "women", "her": "women", "girl": "women",
+    "unisex": "unisex", "kid": "kids", "child": "kids", "children": "kids",
+}
+COLOR_ALIASES = {"gray": "grey", "navy blue": "navy", "golden": "gold", "beige": "tan"}
+
+
+@dataclass
+class Vocabulary:
+    """Known values of the catalog, keyed by their normalised word tuple."""
+
+    brands: dict[tuple[str, ...], str] = field(default_factory=dict)
+    colors: dict[tuple[str, ...], str] = field(default_factory=dict)
+    materials: dict[tuple[str, ...], str] = field(default_factory=dict)
+    product_types: dict[tuple[str, ...], str] = field(default_factory=dict)
+    categories: dict[tuple[str, ...], str] = field(default_factory=dict)
+    sizes: dict[str, str] = field(default_factory=dict)
+    genders: set[str] = field(default_factory=set)
+    type_root: dict[str, str] = field(default_factory=dict)
+    type_parent: dict[str, str] = field(default_factory=dict)
+    type_prices: dict[str, list[float]] = field(default_factory=dict)
+    type_heads: dict[str, set[str]] = field(default_factory=dict)  # "jacket" → rain/winter jackets
+
+    @classmethod
+    def from_products(cls, products: Iterable[Any]) -> Vocabulary:
+        """From ``Product`` objects or payload dicts."""
+        vocab = cls()
+        for p in products:
+            get = p.get if isinstance(p, Mapping) else lambda k, p=p: getattr(p, k, None)
+            if get("brand"):
+                vocab.brands[_key(get("brand"))] = get("brand")
+            for c in get("colors") or []:
+                vocab.colors[_key(c)] = c
+            for m in get("materials") or []:
+                vocab.materials[_key(m)] = m
+            for s in get("sizes") or []:
+                vocab.sizes[str(s).lower()] = str(s)
+            if get("gender"):
+                vocab.genders.add(get("gender"))
+            category = list(get("category") or [])
+            if category:
+                leaf = category[-1]
+                vocab.product_types[_key(leaf)] = leaf
+                if len(_key(leaf)) > 1:
+                    vocab.type_heads.setdefault(_key(leaf)[-1], set()).add(leaf)
+                vocab.type_root[leaf] = category[0]
+                if len(category) > 1:
+                    vocab.type_parent[leaf] = category[-2]
+                for c in category[:-1]:
+                    vocab.categories[_key(c)] = c
+                if get("price") is not None:
+                    vocab.type_prices.setdefault(leaf, []).append(float(get("price")))
+        for alias, canonical in COLOR_ALIASES.items():
+            if _key(canonical) in vocab.colors and _key(alias) not in vocab.colors:
+                vocab.colors[_key(alias)] = vocab.colors[_key(canonical)]
+        return vocab
+
+    def cheap_price(self, product_type: str | None) -> float | None:
+        """'Cheap' = the cheapest third of that product type (or of the whole catalog)."""
+        prices = self.type_prices.get(product_type or "") or [
+            p for values in self.type_prices.values() for p in values
+        ]
+        if not prices:
+            return None
+        prices = sorted(prices)
+        return prices[max(0, len(prices) // 3 - 1)] if len(prices) >= 3 else prices[0]
+
+    def canonical(self, kind: str, value: str) -> str | None:
+        """Map an entity value to the catalog's spelling (None when unknown)."""
+        if kind == "size":
+            return self.sizes.get(str(value).lower().strip())
+        if kind == "gender":
+            g = GENDER_ALIASES.get(_key(value)[0] if _key(value) else "")
+            return g if g in self.genders else None
+        table = {"brand": self.brands, "color": self.colors, "material": self.materials,
+                 "product_type": self.product_types}.get(kind)
+        if table is None:
+            return None
+        found = table.get(_key(value))
+        if found is None and kind == "product_type":
+            found = self.categories.get(_key(value))
+        return found
+
+
+# ---- the text scan ------------------------------------------------------------------------
+NEGATION_CUES = {"not", "no", "without", "except", "non", "avoid", "hate", "don't", "dont",
+                 "nothing", "excluding", "exclude", "never", "nor", "isn't", "aren't", "don",
+                 "doesn", "isn", "aren", "won", "hardly"}
+ADDITIVE_WORDS = {"also", "too", "either", "plus"}
+SCOPE_BREAKERS = {"but", "instead", "rather", "prefer", "only", "just", "please", "preferably",
+                  "in", ".", ";", "!", "?"}
+CONNECTORS = {"or", "and", "nor", ",", "/"}
+QUERY_NOISE = STOPWORDS | NEGATION_CUES | ADDITIVE_WORDS | SCOPE_BREAKERS | CONNECTORS | {
+    "size", "sized", "price", "priced", "cost", "under", "over", "below", "above", "less",
+    "more", "than", "between", "around", "about", "cheap", "cheaper", "cheapest", "budget",
+    "expensive", "pricier", "bucks", "buck", "dollar", "usd", "euro", "max", "maximum", "min",
+    "minimum", "least", "most", "up", "star", "rated", "rating", "highly", "top", "best",
+    "anything", "something", "else", "other", "color", "colour", "brand", "made", "one",
+    "ones", "like", "can", "could", "would", "should", "what", "how", "do", "does", "got", "have", "has", "there", "here", "now", "then", "instead", "hi",
+    "hello", "thanks", "thank", "yes", "yeah", "ok", "okay", "let", "see", "find", "give",
+    "get", "buy", "stock", "available", "new", "start", "again", "stuff", "thing",
+    "affordable", "inexpensive", "low", "high", "end", "premium", "don", "t", "-", "$",
+    "much", "very", "really", "too", "i'd", "id", "lot", "bit", "fan", "kind", "sort", "type",
+}
+
+
+@dataclass
+class Mention:
+    kind: str  # brand | color | material | product_type | category | gender | size
+    value: str
+    negated: bool
+    start: int  # token index
+
+
+def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[int]]:
+    """Find vocabulary mentions (longest match first) and mark negated ones.
+
+    Returns mentions, the token list, and the token indices the mentions cover.
+    """
+    toks = words(text)
+    tables = [("product_type", vocab.product_types), ("category", vocab.categories),
+              ("brand", vocab.brands), ("color", vocab.colors), ("material", vocab.materials)]
+    max_len = max([len(k) for _, t in tables for k in t] + [1])
+    mentions: list[Mention] = []
+    covered: set[int] = set()
+    negating = False
+    gap = 0
+    i = 0
+    while i < len(toks):
+        tok = toks[i]
+        prev = toks[i - 1] if i else ""
+        if tok in NEGATION_CUES or (tok == "but" and prev in {"anything", "everything", "all"}) \
+                or (tok == "than" and prev == "other") or (tok == "from" and prev == "apart"):
+            negating, gap = True, 0
+            i += 1
+            continue
+        match = None
+        for n in range(min(max_len, len(toks) - i), 0, -1):
+            span = tuple(toks[i : i + n])
+            for kind, table in tables:
+                if span in table:
+                    match = (kind, table[span], n)
+                    break
+            if match:
+                break
+        if match is None and tok == "size" and i + 1 < len(toks):
+            size = vocab.sizes.get(toks[i + 1].lower())
+            if size:
+                match = ("size", size, 2)
+        if match is None and tok in GENDER_ALIASES and GENDER_ALIASES[tok] in vocab.genders:
+            match = ("gender", GENDER_ALIASES[tok], 1)
+        if match:
+            kind, value, n = match
+            neg = negating and kind in ("brand", "color", "material")
+            mentions.append(Mention(kind, value, neg, i))
+            covered.update(range(i, i + n))
+            if kind in ("product_type", "category", "gender", "size"):
+                negating = False
+            gap = 0
+            i += n
+            continue
+        next_tok = toks[i + 1] if i + 1 < len(toks) else ""
+        if tok in SCOPE_BREAKERS or (tok == "but" and negating) or \
+                (tok == "," and next_tok not in {"or", "nor"}):
+            negating = False
+        elif tok not in CONNECTORS and negating:
+            gap += 1
+            if gap > 3:
+                negating = False
+        i += 1
+    return mentions, toks, covered
+
+
+# ---- prices and ratings -------------------------------------------------------------------
+_NUM = r"\$?\s?(\d+(?:\.\d+)?)(k?)\s*(?:\$|usd|dollars?|bucks?|eur|euros?)?"
+
+
+def _num(value: str, k: str = "") -> float:
+    return float(value) * (1000 if k else 1)
+
+
+def parse_price(text: str, shown_prices: Iterable[float] = (), cheap: float | None = None
+                ) -> tuple[float | None, float | None]:
+    """(min, max) from price words; None where the text says nothing."""
+    t = text.lower().replace(",", "")
+    m = re.search(r"between\s+" + _NUM + r"\s+and\s+" + _NUM, t)
+    if not m:
+        m = re.search(r"(?:from\s+)?\$\s?(\d+(?:\.\d+)?)(k?)\s*(?:-|–|to)\s*\$?\s?(\d+(?:\.\d+)?)(k?)", t) \
+            or re.search(r"(?:from\s+)?(\d+(?:\.\d+)?)(k?)\s*(?:-|–|to)\s*(\d+(?:\.\d+)?)(k?)\s*"
+                         r"(?:\$|usd|dollars?|bucks?)", t) \
+            or re.search(r"from\s+\$?(\d+(?:\.\d+)?)(k?)\s+to\s+\$?(\d+(?:\.\d+)?)(k?)", t)
+    if m:
+        lo, hi = _num(m.group(1), m.group(2)), _num(m.group(3), m.group(4))
+        return min(lo, hi), max(lo, hi)
+    m = re.search(r"(?:under|below|less than|cheaper than|at most|no more than|max(?:imum)?|"
+                  r"up to|within|<|not more than|budget(?: is| of)?)\s*(?:of\s+)?" + _NUM, t)
+    if m:
+        return None, _num(m.group(1), m.group(2))
+    m = re.search(r"(?:over|above|more than|at least|min(?:imum)?|>|starting at|from)\s*"
+                  r"(?!\s*\d+(?:\.\d+)?\+?\s*(?:stars?|reviews?|hours?|h\b|l\b|litres?|person|people))"
+                  + _NUM, t)
+    if m:
+        return _num(m.group(1), m.group(2)), None
+    m = re.search(r"(?:around|about|roughly|approximately|~)\s*" + _NUM, t)
+    if m:
+        x = _num(m.group(1), m.group(2))
+        return round(x * 0.8, 2), round(x * 1.2, 2)
+    m = re.search(r"\$\s?(\d+(?:\.\d+)?)(k?)|(\d+(?:\.\d+)?)(k?)\s*(?:\$|usd|dollars?|bucks?)", t)
+    if m:
+        return None, _num(m.group(1) or m.group(3), m.group(2) or m.group(4))
+    if re.search(r"\bcheaper\b|less expensive|lower price|more affordable", t):
+        shown = [p for p in shown_prices if p is not None]
+        if shown:
+            return None, round(statistics.median(shown) * 0.95, 2)
+    if re.search(r"more expensive|pricier|higher end|more premium|better quality", t):
+        shown = [p for p in shown_prices if p is not None]
+        if shown:
+            return round(statistics.median(shown) * 1.05, 2), None
+    if re.search(r"\b(?:cheap|cheapest|budget|inexpensive|affordable|low cost)\b", t) and cheap:
+        return None, cheap
+    return None, None
+
+
+def parse_rating(text: str) -> float | None:
+    t = text.lower()
+    m = re.search(r"(\d(?:\.\d)?)\s*\+?\s*stars?|rated\s+(?:at least\s+)?(\d(?:\.\d)?)", t)
+    if m:
+        value = float(m.group(1) or m.group(2))
+        if 0 < value <= 5:
+            return value
+    if re.search(r"\b(?:highly|top|best|well)[ -]rated\b|\bbest reviewed\b|\bgood reviews\b", t):
+        return 4.5
+    return None
+
+
+def _entity_number(value: Any) -> float | None:
+    if isinstance(value, int | float):
+        return float(value)
+    m = re.search(r"(\d+(?:\.\d+)?)(k?)", str(value).lower().replace(",", ""))
+    return _num(m.group(1), m.group(2)) if m else None
+
+
+# ---- one turn -----------------------------------------------------------------------------
+def _merge(current: list[str], new: list[str], additive: bool) -> list[str]:
+    return list(dict.fromkeys((current if additive else []) + new))
+
+
+def apply_turn(
+    constraints: Constraints,
+    text: str,
+    entities: Iterable[Mapping[str, Any]] = (),
+    vocab: Vocabulary | None = None,
+    shown_prices: Iterable[float] = (),
+) -> Constraints:
+    """Fold one shopper message (text + Rasa entities) into a copy of ``constraints``."""
+    vocab = vocab or Vocabulary()
+    c = constraints.copy()
+    text = text or ""
+    mentions, toks, covered = scan(text, vocab)
+    found = {(m.kind, m.value) for m in mentions}
+    entities = list(entities or [])
+    price_entities: list[Mapping[str, Any]] = []
+    for ent in entities:
+        kind = ent.get("entity")
+        if kind == "price":
+            price_entities.append(ent)
+            continue
+        value = ent.get("value")
+        if not kind or value in (None, ""):
+            continue
+        canonical = vocab.canonical(kind, str(value))
+        if canonical is None:
+            if kind in ("product_type", "pattern", "color", "material", "brand"):
+                for w in _key(str(value)):
+                    if w not in QUERY_NOISE and w not in c.keywords:
+                        c.keywords.append(w)
+            continue
+        kind = "category" if kind == "product_type" and canonical not in vocab.type_root else kind
+        if (kind, canonical) in found:
+            continue
+        negated = str(ent.get("role", "")).lower() in {"exclude", "not", "negative", "negated"}
+        start = ent.get("start")
+        if not negated and isinstance(start, int):
+            before = words(text[:start])[-3:]
+            negated = any(w in NEGATION_CUES for w in before)
+        mentions.append(Mention(kind, canonical, negated, 10**6))
+        found.add((kind, canonical))
+
+    additive = any(t in ADDITIVE_WORDS for t in toks) or "as well" in text.lower() or \
+        (bool(toks) and toks[0] in {"or", "and"})
+
+    # product type / category: a new department starts a new search
+    types = [m.value for m in mentions if m.kind == "product_type" and not m.negated]
+    cats = [m.value for m in mentions if m.kind == "category" and not m.negated]
+    if not types and not cats:
+        # a bare head noun ("jackets") names the common parent of the types it ends
+        for i, tok in enumerate(toks):
+            heads = vocab.type_heads.get(tok)
+            if i in covered or not heads or c.product_type in heads:
+                continue
+            parents = {vocab.type_parent.get(t) for t in heads}
+            if len(parents) == 1 and None not in parents:
+                cats = [parents.pop()]
+                covered.add(i)
+            elif c.product_type:
+                c = Constraints(gender=c.gender, in_stock_only=c.in_stock_only)
+            break
+    new_type = types[-1] if types else None
+    if new_type and new_type != c.product_type:
+        old_root = vocab.type_root.get(c.product_type or "") or (c.category or None)
+        if (c.product_type or c.category) and old_root != vocab.type_root.get(new_type):
+            c = Constraints(gender=c.gender, in_stock_only=c.in_stock_only)
+        c.product_type, c.category, c.keywords = new_type, None, []
+    elif cats and not new_type:
+        cat = cats[-1]
+        if c.product_type and vocab.type_parent.get(c.product_type) == cat:
+            pass  # "boots" after "hiking boots": keep the narrower type
+        elif cat != c.category:
+            root = vocab.type_root.get(c.product_type or "")
+            if (c.product_type or c.category) and root != cat and c.category != cat:
+                same_dept = root and any(
+                    vocab.type_root.get(t) == root and vocab.type_parent.get(t) == cat
+                    for t in vocab.type_root
+                )
+                if not same_dept:
+                    c = Constraints(gender=c.gender, in_stock_only=c.in_stock_only)
+            c.category, c.product_type, c.keywords = cat, None, []
+
+    for kind, pos_key, neg_key in (("color", "colors", "exclude_colors"),
+                                   ("brand", "brands", "exclude_brands"),
+                                   ("material", "materials", "exclude_materials")):
+        pos = [m.value for m in mentions if m.kind == kind and not m.negated]
+        neg = [m.value for m in mentions if m.kind == kind and m.negated]
+        if pos:
+            setattr(c, pos_key, _merge(getattr(c, pos_key), pos, additive))
+            setattr(c, neg_key, [v for v in getattr(c, neg_key) if v not in pos])
+        if neg:
+            setattr(c, neg_key, _merge(getattr(c, neg_key), neg, True))
+            setattr(c, pos_key, [v for v in getattr(c, pos_key) if v not in neg])
+
+    sizes = [m.value for m in mentions if m.kind == "size"]
+    if sizes:
+        c.sizes = _merge(c.sizes, sizes, additive)
+    genders = [m.value for m in mentions if m.kind == "gender"]
+    if genders:
+        c.gender = genders[-1]
+
+    # prices: entities with roles first, then the words of the text
+    lo, hi = parse_price(text, shown_prices, vocab.cheap_price(c.product_type))
+    for ent in price_entities:
+        number = _entity_number(ent.get("value"))
+        role = str(ent.get("role") or "").lower()
+        if number is None:
+            continue
+        if role == "min":
+            lo = number
+        elif role == "max" or (lo is None and hi is None):
+            hi = number
+    if lo is not None or hi is not None:
+        c.price_min, c.price_max = lo, hi
+        if c.price_min is not None and c.price_max is not None and c.price_min > c.price_max:
+            c.price_min, c.price_max = c.price_max, c.price_min
+    if re.search(r"any price|price doesn.?t matter|no budget|money is no object", text.lower()):
+        c.price_min = c.price_max = None
+
+    rating = parse_rating(text)
+    if rating is not None:
+        c.min_rating = rating
+    low = text.lower()
+    if re.search(r"(?:include|including|even if|also)\s+(?:the\s+)?(?:out of stock|sold out)|"
+                 r"out of stock (?:is )?(?:ok|fine)", low):
+        c.in_stock_only = False
+    elif re.search(r"\bin stock\b|\bavailable now\b", low):
+        c.in_stock_only = True
+
+    # leftover content words steer ranking and explanations
+    negating = False
+    for i, tok in enumerate(toks):
+        if tok in NEGATION_CUES:
+            negating = True
+            continue
+        if tok in SCOPE_BREAKERS or tok in CONNECTORS:
+            negating = False
+            continue
+        if i in covered or tok in QUERY_NOISE or len(tok) < 3 or not tok.isalpha() \
+                or tok in GENDER_ALIASES:
+            continue
+        if not negating and tok not in c.keywords:
+            c.keywords.append(tok)
+    c.keywords = c.keywords[-MAX_KEYWORDS:]
+    return c
+
+
+# ---- conversation state → query ---------------------------------------------------------
+@dataclass
+class ConversationState:
+    constraints: Constraints = field(default_factory=Constraints)
+    user_turns: list[str] = field(default_factory=list)
+    shown_ids: list[str] = field(default_factory=list)
+    liked_ids: list[str] = field(default_factory=list)
+    rejected_ids: list[str] = field(default_factory=list)
+    shown_prices: list[float] = field(default_factory=list)
+
+    MAX_TURNS = 3
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["constraints"] = self.constraints.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> ConversationState:
+        data = dict(data or {})
+        return cls(
+            constraints=Constraints.from_dict(data.get("constraints")),
+            user_turns=list(data.get("user_turns") or [])[-cls.MAX_TURNS:],
+            shown_ids=[str(x) for x in data.get("shown_ids") or []],
+            liked_ids=[str(x) for x in data.get("liked_ids") or []],
+            rejected_ids=[str(x) for x in data.get("rejected_ids") or []],
+            shown_prices=[float(x) for x in data.get("shown_prices") or [] if x is not None],
+        )
+
+
+@dataclass
+class Query:
+    text: str
+    constraints: Constraints
+    exclude_ids: list[str] = field(default_factory=list)
+    positive_ids: list[str] = field(default_factory=list)
+    negative_ids: list[str] = field(default_factory=list)
+
+    def filter(self) -> FilterSpec:
+        return to_filter(self.constraints, self.exclude_ids)
+
+
+def query_text(c: Constraints) -> str:
+    """Words for the encoders, from the positive constraints only (negated words would attract
+    exactly what the shopper refused)."""
+    parts: list[str] = []
+    parts += c.colors + c.materials + c.brands
+    parts += c.keywords
+    if c.product_type:
+        parts.append(c.product_type)
+    elif c.category:
+        parts.append(c.category)
+    if c.gender and c.gender != "unisex":
+        parts.append(f"for {c.gender}")
+    return " ".join(dict.fromkeys(p for p in parts if p)).strip()
+
+
+def build_query(state: ConversationState) -> Query:
+    text = query_text(state.constraints)
+    if not text and state.user_turns:
+        text = state.user_turns[-1]
+    return Query(
+        text=text,
+        constraints=state.constraints,
+        exclude_ids=list(dict.fromkeys(state.shown_ids + state.rejected_ids)),
+        positive_ids=list(dict.fromkeys(state.liked_ids)),
+        negative_ids=list(dict.fromkeys(state.rejected_ids)),
+    )

@@ -1,0 +1,156 @@
+"""Rerank, diversify and relax.
+
+Rerank formula (each candidate, after RRF fusion of the dense and sparse prefetches)::
+
+    score = relevance / max_relevance                     # fused score, 0..1
+          + 0.10 · rating / 5                             # quality prior
+          + 0.05 · ln(1 + reviews) / ln(1 + max_reviews)  # popularity prior (log-damped)
+          + 0.05 · [in stock]                             # availability
+          + 0.05 · (query keywords found in title) / (query keywords)
+
+Relevance dominates; the priors break near-ties. MMR then picks the final list greedily:
+``λ·score − (1−λ)·max cosine to the items already picked`` with λ = 0.7.
+
+Relaxation order when fewer than k products pass the filter (each step is cumulative and
+reported to the shopper): price (+30%, then +60%, then no upper bound; a lower bound goes
+down the same way), then colour, then brand, then material, then size, then minimum rating,
+then gender, then the product type widens to its parent category. Exclusions the shopper
+stated ("not Nike", "no leather") and in-stock are never relaxed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from recommender.query import Constraints, Vocabulary
+from recommender.sparse import tokenize
+from recommender.store.base import Hit
+
+W_RATING, W_REVIEWS, W_STOCK, W_TITLE = 0.10, 0.05, 0.05, 0.05
+MMR_LAMBDA = 0.7
+
+
+@dataclass
+class Ranked:
+    hit: Hit
+    score: float
+    relevance: float
+
+
+def rerank(hits: list[Hit], keywords: list[str] = ()) -> list[Ranked]:
+    if not hits:
+        return []
+    top = max(h.score for h in hits) or 1.0
+    max_reviews = max(int(h.payload.get("review_count") or 0) for h in hits)
+    terms = {t for k in keywords for t in tokenize(k)}
+    out = []
+    for h in hits:
+        p = h.payload
+        relevance = h.score / top if top > 0 else 0.0
+        rating = float(p.get("rating") or 0.0) / 5.0
+        reviews = math.log1p(int(p.get("review_count") or 0)) / math.log1p(max_reviews) if max_reviews else 0.0
+        stock = 1.0 if p.get("in_stock", True) else 0.0
+        title_hits = len(terms & set(tokenize(str(p.get("title", ""))))) / len(terms) if terms else 0.0
+        score = relevance + W_RATING * rating + W_REVIEWS * reviews + W_STOCK * stock + W_TITLE * title_hits
+        out.append(Ranked(h, score, relevance))
+    out.sort(key=lambda r: r.score, reverse=True)
+    return out
+
+
+def mmr(ranked: list[Ranked], k: int, lam: float = MMR_LAMBDA) -> list[Ranked]:
+    """Greedy maximal marginal relevance on the ``text`` vectors (those without one are
+    treated as dissimilar to everything)."""
+    if len(ranked) <= 1:
+        return ranked[:k]
+    picked: list[Ranked] = []
+    pool = list(ranked)
+    while pool and len(picked) < k:
+        best, best_value = 0, -math.inf
+        for i, cand in enumerate(pool):
+            sim = 0.0
+            if cand.hit.text_vector is not None:
+                sims = [float(np.dot(cand.hit.text_vector, p.hit.text_vector))
+                        for p in picked if p.hit.text_vector is not None]
+                sim = max(sims, default=0.0)
+            value = lam * cand.score - (1 - lam) * sim
+            if value > best_value:
+                best, best_value = i, value
+        picked.append(pool.pop(best))
+    return picked
+
+
+def _money(x: float) -> str:
+    return f"${x:,.0f}" if float(x).is_integer() else f"${x:,.2f}"
+
+
+def _round5(x: float) -> float:
+    return float(max(5, round(x / 5) * 5))
+
+
+def relaxation_steps(c: Constraints, vocab: Vocabulary | None = None
+                     ) -> Iterator[tuple[Constraints, dict[str, str]]]:
+    """Cumulative relaxations, least important first. Yields (constraints, notes by field)
+    where the notes describe every relaxation applied so far."""
+    current = c.copy()
+    notes: dict[str, str] = {}
+    if c.price_max is not None or c.price_min is not None:
+        for factor in (1.3, 1.6, None):
+            cur = current.copy()
+            parts = []
+            if c.price_max is not None:
+                cur.price_max = _round5(c.price_max * factor) if factor else None
+                parts.append(f"price up to {_money(cur.price_max)} instead of {_money(c.price_max)}"
+                             if factor else f"any price instead of under {_money(c.price_max)}")
+            if c.price_min is not None:
+                cur.price_min = float(round(c.price_min / factor)) if factor else None
+                parts.append(f"price from {_money(cur.price_min)} instead of {_money(c.price_min)}"
+                             if factor else f"any price instead of over {_money(c.price_min)}")
+            notes["price"] = "; ".join(parts)
+            yield cur, dict(notes)
+        current = cur
+    for attr, what in (("colors", "colours"), ("brands", "brands"), ("materials", "materials"),
+                       ("sizes", "sizes")):
+        values = getattr(c, attr)
+        if values:
+            setattr(current, attr, [])
+            notes[attr] = f"other {what} than {' or '.join(values)}"
+            yield current.copy(), dict(notes)
+    if c.min_rating is not None:
+        current.min_rating = None
+        notes["min_rating"] = f"ratings below {c.min_rating:g} stars"
+        yield current.copy(), dict(notes)
+    if c.gender:
+        current.gender = None
+        notes["gender"] = f"not only for {c.gender}"
+        yield current.copy(), dict(notes)
+    if c.product_type and vocab and vocab.type_parent.get(c.product_type):
+        parent = vocab.type_parent[c.product_type]
+        current.product_type, current.category = None, parent
+        notes["product_type"] = f"other {parent.lower()} than {c.product_type.lower()}"
+        yield current.copy(), dict(notes)
+
+
+def violations(payload: dict, c: Constraints) -> set[str]:
+    """Which of the shopper's constraints this product does not meet (keys as in the notes)."""
+    out: set[str] = set()
+    price = payload.get("price")
+    if price is not None and ((c.price_max is not None and price > c.price_max)
+                              or (c.price_min is not None and price < c.price_min)):
+        out.add("price")
+    for attr, key in (("colors", "colors"), ("materials", "materials"), ("sizes", "sizes")):
+        wanted = {v.lower() for v in getattr(c, attr)}
+        if wanted and not wanted & {str(v).lower() for v in payload.get(key) or []}:
+            out.add(attr)
+    if c.brands and str(payload.get("brand") or "").lower() not in {b.lower() for b in c.brands}:
+        out.add("brands")
+    if c.min_rating is not None and (payload.get("rating") or 0) < c.min_rating:
+        out.add("min_rating")
+    if c.gender and payload.get("gender") not in (c.gender, "unisex"):
+        out.add("gender")
+    if c.product_type and payload.get("product_type") != c.product_type:
+        out.add("product_type")
+    return out

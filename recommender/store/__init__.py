@@ -1,0 +1,34 @@
+"""Vector stores behind one interface; ``open_store(settings)`` picks the configured backend."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from recommender.store.base import FilterSpec, Hit, StorePoint, VectorStore
+
+if TYPE_CHECKING:
+    from recommender.settings import Settings
+
+__all__ = ["FilterSpec", "Hit", "StorePoint", "VectorStore", "open_store"]
+
+
+def open_store(settings: Settings | None = None) -> VectorStore:
+    """``edge`` (embedded, default), ``server`` (Qdrant URL) or ``memory`` (qdrant-client local)."""
+    from recommender.settings import get_settings
+
+    settings = settings or get_settings()
+    backend = settings.store_backend.lower()
+    if backend == "edge":
+        from recommender.store.edge import EdgeStore
+
+        return EdgeStore(settings.store_path)
+    if backend in ("server", "memory"):
+        from qdrant_client import QdrantClient
+
+        from recommender.store.server import ServerStore, stats_file
+
+        if backend == "memory":
+            return ServerStore(QdrantClient(":memory:"), settings.collection)
+        client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
+        return ServerStore(client, settings.collection, stats_file(settings.var_dir, settings.collection))
+    raise ValueError(f"unknown AISLE_STORE {settings.store_backend!r}: edge, server or memory")

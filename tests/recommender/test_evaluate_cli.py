@@ -1,0 +1,62 @@
+"""Metrics by hand, and the CLI (ingest / search / eval) as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from recommender.evaluate import ndcg, percentile, recall, reciprocal_rank
+from tests.recommender.conftest import CATALOG
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_metrics():
+    grades = {"a": 2, "b": 1, "c": 0}
+    assert ndcg(["a", "b"], grades, 10) == pytest.approx(1.0)
+    swapped = (1 / 1 + 3 / 1.5849625) / (3 / 1 + 1 / 1.5849625)
+    assert ndcg(["b", "a"], grades, 10) == pytest.approx(swapped, rel=1e-4)
+    assert recall(["x", "b"], grades) == 0.5
+    assert reciprocal_rank(["x", "c", "b"], grades) == pytest.approx(1 / 3)
+    assert percentile([1, 2, 3, 4], 50) == 2
+
+
+def _run(args, env, timeout=300):
+    return subprocess.run([sys.executable, "-m", "recommender", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.slow
+def test_cli_ingest_search_eval(tmp_path):
+    env = {**os.environ, "AISLE_STORE": "edge", "AISLE_STORE_PATH": str(tmp_path / "store"),
+           "AISLE_ENCODER_DIR": str(tmp_path / "no-models"), "AISLE_VAR_DIR": str(tmp_path / "var"),
+           "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    out = _run(["ingest", str(CATALOG), "--json"], env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1])["added"] == 32
+
+    out = _run(["search", "hiking boots", "--filter", "brand=salomon", "--filter", "price_max=200",
+                "--json"], env)
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout.strip().splitlines()[-1])
+    assert [i["id"] for i in payload["items"]][:1] == ["F02"]  # F04 is out of stock, F07 not a boot
+    assert payload["relaxed"]  # only one Salomon boot in stock: the rest is relaxed, and said so
+
+    queries = tmp_path / "q.tsv"
+    qrels = tmp_path / "r.tsv"
+    queries.write_text("q1\tnoise cancelling headphones\nq2\tfrench press\n")
+    qrels.write_text("q1\tE01\t2\nq1\tE02\t2\nq1\tE04\t1\nq2\tH02\t2\n")
+    out = _run(["eval", "--catalog", str(CATALOG), "--queries", str(queries), "--qrels", str(qrels),
+                "--json"], env)
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout.strip().splitlines()[-1])
+    assert {"ndcg@10", "recall@100", "mrr", "p50_ms", "p95_ms", "queries"} <= set(metrics)
+    assert metrics["queries"] == 2 and metrics["mrr"] == 1.0 and metrics["recall@100"] == 1.0
+
+    out = _run(["search", "x", "--filter", "bogus=1"], env)
+    assert out.returncode == 2 and "unknown filter key" in out.stderr
