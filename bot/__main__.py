@@ -1,0 +1,100 @@
+"""Command line of the gateway.
+
+    python -m bot serve [--host H] [--port P]
+    python -m bot create-agent NAME [--password PW] [--replace]
+    python -m bot export-feedback [--out FILE]      # JSON Lines for retraining
+    python -m bot export-transcripts [--out FILE]   # JSON Lines, one conversation per line
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from dataclasses import replace
+from typing import Any, TextIO
+
+from bot.settings import get_gateway_settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    settings = get_gateway_settings()
+    settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    web.run_app(create_app(settings), host=settings.host, port=settings.port,
+                access_log=None, print=lambda line: print(line, flush=True))
+    return 0
+
+
+def _store() -> Any:
+    from bot.store import GatewayStore
+
+    store = GatewayStore(get_gateway_settings().db_url)
+    store.create_schema()
+    return store
+
+
+def _create_agent(args: argparse.Namespace) -> int:
+    from bot.store import AgentExists
+
+    password = args.password
+    if password is None:
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if password != getpass.getpass("Repeat: "):
+            print("error: passwords differ", file=sys.stderr)
+            return 2
+    if len(password) < 8:
+        print("error: use a password of at least 8 characters", file=sys.stderr)
+        return 2
+    try:
+        _store().create_agent(args.name, password, replace=args.replace)
+    except AgentExists as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"agent {args.name!r} {'updated' if args.replace else 'created'}")
+    return 0
+
+
+def _export(rows: Any, out: str | None) -> int:
+    handle: TextIO = open(out, "w", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
+    try:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    finally:
+        if out:
+            handle.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Aisle gateway")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the gateway")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    agent = sub.add_parser("create-agent", help="create an agent account for the desk")
+    agent.add_argument("name")
+    agent.add_argument("--password", help="password (prompted when omitted)")
+    agent.add_argument("--replace", action="store_true", help="set a new password if NAME exists")
+    for name in ("export-feedback", "export-transcripts"):
+        sub.add_parser(name, help="write JSON Lines for retraining").add_argument("--out")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "create-agent":
+        if not args.name.strip() or len(args.name) > 64:
+            parser.error("NAME must be 1-64 characters")
+        return _create_agent(args)
+    if args.command == "export-feedback":
+        return _export(_store().iter_feedback(), args.out)
+    return _export(_store().iter_transcripts(), args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

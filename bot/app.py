@@ -1,0 +1,300 @@
+"""The aiohttp application factory: middlewares, pages, images, health, startup and cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bot import api, desk, keys
+from bot.errors import ApiError
+from bot.handoff import ConversationService
+from bot.rasa_client import RasaClient
+from bot.ratelimit import RateLimiter
+from bot.settings import GatewaySettings, get_gateway_settings
+from bot.store import GatewayStore
+from bot.ws import Hub
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+IMAGE_PATH = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+STOREFRONT_PRODUCTS = 24
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+# middlewares ---------------------------------------------------------------------------------
+
+def client_address(request: web.Request, settings: GatewaySettings) -> str:
+    if settings.trust_proxy and (forwarded := request.headers.get("X-Forwarded-For")):
+        return forwarded.split(",")[0].strip()
+    return request.remote or "unknown"
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every error becomes JSON ``{"error": …}``; nothing leaks a stack trace."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response()
+    except web.HTTPRequestEntityTooLarge:
+        return ApiError(413, "That message is too large. Please send something shorter.").response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return web.json_response({"error": exc.reason}, status=exc.status, headers={
+            k: v for k, v in exc.headers.items() if k.lower() == "allow"})
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"error": "Something went wrong on our side. Please try again."},
+                                 status=500)
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """The shopper API may be called from the shop's own pages (AISLE_CORS_ORIGINS)."""
+    settings = request.app[keys.SETTINGS]
+    origin = request.headers.get("Origin")
+    shopper_api = request.path.startswith("/api/conversations")
+    cross_site = origin is not None and urlsplit(origin).netloc != request.host
+    allowed = cross_site and origin.rstrip("/") in settings.cors_origins
+    if shopper_api and cross_site and not allowed:
+        return ApiError(403, "This site is not allowed to use the chat (CORS allow-list).").response()
+    if shopper_api and request.method == "OPTIONS" and allowed:
+        response: web.StreamResponse = web.Response(status=204)
+        response.headers.update({
+            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type",
+            "Access-Control-Max-Age": "600",
+        })
+    else:
+        response = await handler(request)
+    if allowed and shopper_api:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+@web.middleware
+async def client_rate_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    settings = request.app[keys.SETTINGS]
+    request[keys.CLIENT_ADDR] = client_address(request, settings)
+    if request.path.startswith("/api/") and request.method != "OPTIONS":
+        wait = request.app[keys.CLIENT_LIMITER].hit(request[keys.CLIENT_ADDR])
+        if wait:
+            raise ApiError(429, "Too many requests. Please wait a moment.", retry_after=round(wait, 1))
+    return await handler(request)
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith("/static/widget."):
+        return  # embeddable in the shop's pages; the embedding page sets its own policy
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith("/api/"):
+        headers.setdefault("Cache-Control", "no-store")
+
+
+# pages ---------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _template(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+def _price(product: Any) -> str:
+    if product.price is None:
+        return ""
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(product.currency, product.currency + " ")
+    return f"{symbol}{product.price:,.2f}"
+
+
+def storefront_products(catalog: dict[str, Any]) -> list[Any]:
+    """A varied shelf: round-robin over the product types, first products first."""
+    by_type: dict[str, list[Any]] = {}
+    for product in catalog.values():
+        by_type.setdefault(product.product_type or "", []).append(product)
+    shelf: list[Any] = []
+    while len(shelf) < STOREFRONT_PRODUCTS and any(by_type.values()):
+        for items in by_type.values():
+            if items and len(shelf) < STOREFRONT_PRODUCTS:
+                shelf.append(items.pop(0))
+    return shelf
+
+
+async def storefront(request: web.Request) -> web.Response:
+    catalog = request.app[keys.CATALOG]
+    cards = []
+    for product in storefront_products(catalog):
+        esc = html.escape
+        cards.append(
+            f'<li class="shelf-item"><img src="/images/{esc(product.id)}.svg" alt="" '
+            f'width="160" height="160" loading="lazy"><h3>{esc(product.title)}</h3>'
+            f'<p class="shelf-meta">{esc(product.brand or "")}</p>'
+            f'<p class="shelf-price">{esc(_price(product))}</p></li>'
+        )
+    if not cards:
+        cards.append('<li class="shelf-empty">The demo catalog is not built yet '
+                     "(<code>make build</code>).</li>")
+    page = _template("index.html").replace("<!--PRODUCTS-->", "\n".join(cards))
+    return web.Response(text=page, content_type="text/html")
+
+
+async def product_page(request: web.Request) -> web.Response:
+    """The demo shop's product page (the catalog's ``url`` is ``/products/<id>``)."""
+    product_id = request.match_info["product_id"]
+    product = request.app[keys.CATALOG].get(product_id) if IMAGE_PATH.match(product_id) else None
+    if product is None:
+        raise ApiError(404, "No such product.")
+    esc = html.escape
+    details = "".join(
+        f"<li>{esc(label)}: {esc(', '.join(values))}</li>"
+        for label, values in (("Brand", [product.brand or ""]), ("Colours", product.colors),
+                              ("Sizes", product.sizes), ("Materials", product.materials))
+        if any(values)
+    )
+    body = (
+        f'<article class="product-page"><img src="/images/{esc(product.id)}.svg" alt="" width="320" '
+        f'height="320"><div><h2>{esc(product.title)}</h2><p class="shelf-price">{esc(_price(product))}</p>'
+        f"<p>{esc(product.description)}</p><ul>{details}</ul></div></article>"
+    )
+    page = _template("index.html").replace("<h2>Featured products</h2>", "").replace(
+        '<ul class="shelf">\n<!--PRODUCTS-->\n    </ul>', body)
+    return web.Response(text=page, content_type="text/html")
+
+
+async def desk_page(request: web.Request) -> web.Response:
+    return web.Response(text=_template("desk.html"), content_type="text/html")
+
+
+def _placeholder_svg(product: Any) -> str:
+    title = html.escape(product.title[:40])
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="320" viewBox="0 0 320 320">'
+        '<rect width="320" height="320" fill="#eef1f4"/>'
+        f'<text x="160" y="165" font-family="sans-serif" font-size="16" fill="#445" '
+        f'text-anchor="middle">{title}</text></svg>'
+    )
+
+
+def render_svg(product: Any) -> str:
+    try:
+        from recommender.images import render_product_svg
+    except ImportError:  # the data helper's renderer is not there yet
+        return _placeholder_svg(product)
+    return render_product_svg(product)
+
+
+async def product_image(request: web.Request) -> web.Response:
+    product_id = request.match_info["product_id"]
+    product = request.app[keys.CATALOG].get(product_id) if IMAGE_PATH.match(product_id) else None
+    if product is None:
+        raise ApiError(404, "No such product image.")
+    cache: dict[str, str] = request.app[IMAGE_CACHE]
+    if product_id not in cache:
+        if len(cache) > 5000:
+            cache.clear()
+        cache[product_id] = render_svg(product)
+    return web.Response(
+        text=cache[product_id], content_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=3600",
+                 "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+    )
+
+
+async def health(request: web.Request) -> web.Response:
+    service = request.app[keys.SERVICE]
+    try:
+        await service.db(service.store.ping)
+        store: dict[str, Any] = {"ok": True}
+    except Exception as exc:  # any driver error means the store is down
+        store = {"ok": False, "error": type(exc).__name__}
+    remote = await service.rasa.health()
+    ok = store["ok"] and all(part["ok"] for part in remote.values())
+    body = {"status": "ok" if ok else ("degraded" if store["ok"] else "down"), **remote,
+            "store": store, "catalog": {"products": len(request.app[keys.CATALOG])}}
+    return web.json_response(body, status=200 if store["ok"] else 503)
+
+
+# factory -------------------------------------------------------------------------------------
+
+IMAGE_CACHE: web.AppKey[dict[str, str]] = web.AppKey("image_cache")
+
+
+def load_catalog_index(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        log.warning("catalog %s not found: the storefront shows no products", path)
+        return {}
+    from recommender.catalog import load_catalog
+
+    report = load_catalog(path)
+    for error in report.errors[:10]:
+        log.warning("catalog %s: %s", path, error)
+    return {p.id: p for p in report.products}
+
+
+async def _startup(app: web.Application) -> None:
+    settings = app[keys.SETTINGS]
+    store = GatewayStore(settings.db_url)
+    await asyncio.to_thread(store.create_schema)
+    app[keys.CATALOG] = await asyncio.to_thread(load_catalog_index, settings.catalog_path)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url,
+                      settings.rasa_timeout)
+    app[keys.SERVICE] = ConversationService(store, rasa, app[keys.HUB])
+    log.info("gateway ready: %d products, store %s, rasa %s", len(app[keys.CATALOG]),
+             store.engine.url.render_as_string(hide_password=True), settings.rasa_url)
+
+
+async def _shutdown(app: web.Application) -> None:
+    await app[keys.HUB].close_all()
+
+
+async def _cleanup(app: web.Application) -> None:
+    if keys.SERVICE in app:
+        service = app[keys.SERVICE]
+        await service.rasa.close()
+        await asyncio.to_thread(service.store.dispose)
+
+
+def create_app(settings: GatewaySettings | None = None) -> web.Application:
+    settings = settings or get_gateway_settings()
+    app = web.Application(
+        middlewares=[cors_middleware, errors_middleware, client_rate_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.HUB] = Hub()
+    app[IMAGE_CACHE] = {}
+    app[keys.CONV_LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_window)
+    app[keys.CLIENT_LIMITER] = RateLimiter(settings.rate_client, settings.rate_window)
+    app[keys.LOGIN_LIMITER] = RateLimiter(settings.rate_login, settings.rate_window)
+    app.on_startup.append(_startup)
+    app.on_shutdown.append(_shutdown)
+    app.on_cleanup.append(_cleanup)
+    app.on_response_prepare.append(security_headers)
+    app.router.add_get("/", storefront)
+    app.router.add_get("/desk", desk_page)
+    app.router.add_get("/products/{product_id}", product_page)
+    app.router.add_get("/health", health)
+    app.router.add_get("/images/{product_id}.svg", product_image)
+    app.router.add_routes(api.routes)
+    app.router.add_routes(desk.routes)
+    app.router.add_static("/static/", STATIC, show_index=False, append_version=False)
+    return app

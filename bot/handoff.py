@@ -1,0 +1,165 @@
+"""The conversation service: a shopper turn, and the handoff between bot and agents.
+
+States of a conversation: ``bot`` → (handoff payload from Rasa) ``waiting`` → (an agent claims)
+``agent`` → (hand back) ``bot`` or (close) ``closed``. While ``waiting`` or ``agent`` the Rasa
+tracker is paused: shopper messages still go to Rasa's REST channel (Rasa logs them, does not
+answer) and agent replies are appended as bot events, so the tracker stays complete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from bot.rasa_client import RasaClient, RasaUnavailable, map_rasa_reply
+from bot.store import GatewayStore
+from bot.ws import Hub
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+FALLBACK_TEXT = (
+    "Sorry, I can't answer right now. Your message is saved; "
+    "please try again in a moment, or ask for a human agent."
+)
+CLOSED_TEXT = "The agent has closed this chat. I'm here if you need anything else."
+
+
+class ConversationService:
+    def __init__(self, store: GatewayStore, rasa: RasaClient, hub: Hub) -> None:
+        self.store = store
+        self.rasa = rasa
+        self.hub = hub
+        # one lock per conversation keeps its turns in order; dropped when nobody uses it
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._lock_users: defaultdict[str, int] = defaultdict(int)
+
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    # shopper side ---------------------------------------------------------------------------
+    async def shopper_message(self, conv_id: str, text: str, display: str | None = None
+                              ) -> list[dict[str, Any]]:
+        """Store the shopper's text first, then ask Rasa (unless a human handles it)."""
+        self._lock_users[conv_id] += 1
+        try:
+            async with self._locks[conv_id]:
+                return await self._shopper_turn(conv_id, text, display)
+        finally:
+            self._lock_users[conv_id] -= 1
+            if not self._lock_users[conv_id]:
+                del self._lock_users[conv_id]
+                self._locks.pop(conv_id, None)
+
+    async def _shopper_turn(self, conv_id: str, text: str, display: str | None
+                            ) -> list[dict[str, Any]]:
+        conv = await self.db(self.store.get_conversation, conv_id)
+        if conv is None:
+            return []
+        if conv["status"] == "closed":
+            await self.db(self.store.reopen, conv_id)
+            conv["status"] = "bot"
+        body: dict[str, Any] = {"type": "text", "text": text}
+        if display and display != text:
+            body["display"] = display
+        stored = await self.db(self.store.add_message, conv_id, "shopper", body, delivered=False)
+
+        if conv["status"] in ("waiting", "agent"):
+            await self._forward_to_humans(conv, stored)
+            return []
+
+        try:
+            items = await self.rasa.send_message(conv_id, text)
+        except RasaUnavailable as exc:
+            log.warning("Rasa unavailable for %s: %s", conv_id, exc)
+            reply = {"type": "text", "text": FALLBACK_TEXT, "fallback": True}
+            return [await self.db(self.store.add_message, conv_id, "bot", reply,
+                                  reply_to=stored["id"])]
+        await self.db(self.store.set_delivered, stored["id"], True)
+        bot_messages = map_rasa_reply(items)
+        saved = await self.db(self.store.add_messages, conv_id, "bot", bot_messages,
+                              reply_to=stored["id"])
+        if any(m["type"] == "handoff" for m in bot_messages):
+            await self.start_handoff(conv_id)
+        return saved
+
+    async def _forward_to_humans(self, conv: dict[str, Any], stored: dict[str, Any]) -> None:
+        conv_id = conv["id"]
+        if conv["status"] == "agent" and conv["assigned_agent"]:
+            await self.hub.to_agent(conv["assigned_agent"],
+                                    {"type": "message", "conversation_id": conv_id, "message": stored})
+        else:
+            await self.broadcast_queue()
+        try:  # Rasa's tracker is paused: it records the message and does not answer
+            await self.rasa.send_message(conv_id, stored["text"])
+            await self.db(self.store.set_delivered, stored["id"], True)
+        except RasaUnavailable as exc:
+            log.warning("could not record paused message in Rasa for %s: %s", conv_id, exc)
+
+    # handoff --------------------------------------------------------------------------------
+    async def start_handoff(self, conv_id: str) -> bool:
+        if not await self.db(self.store.mark_waiting, conv_id):
+            return False
+        try:
+            await self.rasa.pause(conv_id)
+        except RasaUnavailable as exc:
+            log.warning("could not pause Rasa tracker %s: %s", conv_id, exc)
+        await self.broadcast_queue(notify=conv_id)
+        return True
+
+    async def claim(self, conv_id: str, agent: str) -> dict[str, Any] | None:
+        if not await self.db(self.store.claim, conv_id, agent):
+            return None
+        status = await self._status_message(conv_id, {"type": "handoff", "status": "agent",
+                                                      "agent": agent})
+        await self.broadcast_queue()
+        return status
+
+    async def agent_reply(self, conv_id: str, agent: str, text: str) -> dict[str, Any]:
+        stored = await self.db(self.store.add_message, conv_id, "agent",
+                               {"type": "text", "text": text}, agent=agent)
+        await self.hub.to_shopper(conv_id, stored)
+        try:
+            await self.rasa.record_agent_reply(conv_id, text, agent)
+        except RasaUnavailable as exc:
+            log.warning("could not record agent reply in Rasa for %s: %s", conv_id, exc)
+        return stored
+
+    async def hand_back(self, conv_id: str, agent: str) -> bool:
+        if not await self.db(self.store.hand_back, conv_id, agent):
+            return False
+        await self._resume(conv_id)
+        await self._status_message(conv_id, {"type": "handoff", "status": "bot"})
+        await self.broadcast_queue()
+        return True
+
+    async def close(self, conv_id: str, agent: str) -> bool:
+        if not await self.db(self.store.close_conversation, conv_id, agent):
+            return False
+        await self._resume(conv_id)
+        await self._status_message(conv_id, {"type": "handoff", "status": "bot"})
+        await self._status_message(conv_id, {"type": "text", "text": CLOSED_TEXT})
+        await self.broadcast_queue()
+        return True
+
+    async def _resume(self, conv_id: str) -> None:
+        try:
+            await self.rasa.resume(conv_id)
+        except RasaUnavailable as exc:
+            log.warning("could not resume Rasa tracker %s: %s", conv_id, exc)
+
+    async def _status_message(self, conv_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        stored = await self.db(self.store.add_message, conv_id, "system", body)
+        await self.hub.to_shopper(conv_id, stored)
+        return stored
+
+    async def broadcast_queue(self, notify: str | None = None) -> None:
+        for agent in self.hub.connected_agents():
+            queue = await self.db(self.store.queue, agent)
+            payload: dict[str, Any] = {"type": "queue", **queue}
+            if notify:
+                payload["notify"] = notify
+            await self.hub.to_agent(agent, payload)

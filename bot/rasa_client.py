@@ -1,0 +1,200 @@
+"""Rasa over HTTP: the REST channel for turns, the HTTP API for trackers and pause/resume.
+
+Also maps Rasa's REST output items to the gateway's BotMessages (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import aiohttp
+
+from bot.security import safe_url
+
+log = logging.getLogger(__name__)
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer in time, refused the connection or answered with an error."""
+
+
+class RasaClient:
+    def __init__(self, rasa_url: str, token: str, actions_url: str, timeout: float) -> None:
+        self.rasa_url = rasa_url.rstrip("/")
+        self.token = token
+        self.actions_url = actions_url.rstrip("/")
+        self.timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                connector=aiohttp.TCPConnector(limit=100),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def _params(self) -> dict[str, str]:
+        return {"token": self.token} if self.token else {}
+
+    async def _request(self, method: str, url: str, **kwargs: Any) -> Any:
+        try:
+            async with self.session.request(method, url, **kwargs) as response:
+                if response.status >= 400:
+                    body = (await response.text())[:300]
+                    raise RasaUnavailable(f"{method} {url} -> {response.status}: {body}")
+                if response.content_type == "application/json":
+                    return await response.json()
+                return await response.text()
+        except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            raise RasaUnavailable(f"{method} {url}: {type(exc).__name__}: {exc}") from exc
+
+    async def send_message(self, sender: str, text: str) -> list[dict[str, Any]]:
+        """One REST-channel turn; returns Rasa's raw reply items."""
+        reply = await self._request(
+            "POST", f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+        )
+        if not isinstance(reply, list):
+            raise RasaUnavailable(f"unexpected REST reply: {str(reply)[:200]}")
+        return [item for item in reply if isinstance(item, dict)]
+
+    async def tracker(self, sender: str) -> dict[str, Any]:
+        reply = await self._request(
+            "GET", f"{self.rasa_url}/conversations/{sender}/tracker", params=self._params()
+        )
+        return reply if isinstance(reply, dict) else {}
+
+    async def append_events(self, sender: str, *events: dict[str, Any]) -> None:
+        await self._request(
+            "POST",
+            f"{self.rasa_url}/conversations/{sender}/tracker/events",
+            params=self._params(),
+            json=list(events) if len(events) > 1 else events[0],
+        )
+
+    async def pause(self, sender: str) -> None:
+        await self.append_events(sender, {"event": "pause"})
+
+    async def resume(self, sender: str) -> None:
+        await self.append_events(
+            sender,
+            {"event": "resume"},
+            {"event": "slot", "name": "handoff_requested", "value": False},
+        )
+
+    async def record_agent_reply(self, sender: str, text: str, agent: str) -> None:
+        await self.append_events(
+            sender, {"event": "bot", "text": text, "metadata": {"agent": agent, "source": "agent_desk"}}
+        )
+
+    async def health(self) -> dict[str, Any]:
+        rasa, actions = await asyncio.gather(
+            self._probe(f"{self.rasa_url}/status", params=self._params()),
+            self._probe(f"{self.actions_url}/health"),
+        )
+        return {"rasa": rasa, "actions": actions}
+
+    async def _probe(self, url: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            async with self.session.get(url, timeout=aiohttp.ClientTimeout(total=2), **kwargs) as resp:
+                return {"ok": resp.status == 200, "status": resp.status}
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            return {"ok": False, "error": type(exc).__name__}
+
+
+# mapping ----------------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = ("id", "title", "price", "currency", "image_url", "url", "explanation", "matched")
+
+
+def _clean_product(item: Any) -> dict[str, Any] | None:
+    if not isinstance(item, dict) or not item.get("id") or not item.get("title"):
+        return None
+    price = item.get("price")
+    matched = item.get("matched") or []
+    return {
+        "id": str(item["id"]),
+        "title": str(item["title"]),
+        "price": float(price) if isinstance(price, int | float) and not isinstance(price, bool) else None,
+        "currency": str(item.get("currency") or "USD"),
+        "image_url": safe_url(item.get("image_url")),
+        "url": safe_url(item.get("url")),
+        "explanation": str(item.get("explanation") or ""),
+        "matched": [str(m) for m in matched] if isinstance(matched, list) else [],
+    }
+
+
+def _map_custom(custom: Any) -> dict[str, Any] | None:
+    if not isinstance(custom, dict):
+        return None
+    kind = custom.get("type")
+    if kind == "products":
+        items = [p for p in map(_clean_product, custom.get("items") or []) if p]
+        relaxed = custom.get("relaxed") or []
+        return {"type": "products", "items": items,
+                "relaxed": [str(r) for r in relaxed] if isinstance(relaxed, list) else []}
+    if kind == "handoff":
+        return {"type": "handoff", "status": "waiting"}
+    log.info("ignoring unknown custom payload type %r", kind)
+    return None
+
+
+def map_rasa_reply(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rasa REST output → BotMessages, in order (text before its buttons)."""
+    out: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item.get("text"), str) and item["text"].strip():
+            out.append({"type": "text", "text": item["text"]})
+        buttons = item.get("buttons")
+        if isinstance(buttons, list):
+            clean = [
+                {"title": str(b.get("title") or b.get("payload")), "payload": str(b.get("payload") or b.get("title"))}
+                for b in buttons
+                if isinstance(b, dict) and (b.get("title") or b.get("payload"))
+            ]
+            if clean:
+                out.append({"type": "buttons", "buttons": clean})
+        image = safe_url(item.get("image"))
+        if image:
+            out.append({"type": "image", "url": image})
+        if "custom" in item:
+            mapped = _map_custom(item["custom"])
+            if mapped:
+                out.append(mapped)
+    return out
+
+
+def summarize_tracker(tracker: dict[str, Any]) -> dict[str, Any]:
+    """What the bot knew, for the agent desk: filled slots and the intent history."""
+    slots = {k: v for k, v in (tracker.get("slots") or {}).items()
+             if v not in (None, [], "") and not k.startswith("requested_slot")}
+    intents = []
+    for ev in tracker.get("events") or []:
+        if ev.get("event") != "user":
+            continue
+        parse = ev.get("parse_data") or {}
+        intent = parse.get("intent") or {}
+        intents.append({
+            "text": ev.get("text"),
+            "intent": intent.get("name"),
+            "confidence": intent.get("confidence"),
+            "entities": [
+                {k: e.get(k) for k in ("entity", "value", "role") if e.get(k) is not None}
+                for e in parse.get("entities") or []
+            ],
+        })
+    latest = tracker.get("latest_message") or {}
+    return {
+        "slots": slots,
+        "intents": intents,
+        "latest_intent": (latest.get("intent") or {}).get("name"),
+        "paused": bool(tracker.get("paused")),
+        "active_loop": (tracker.get("active_loop") or {}).get("name"),
+    }

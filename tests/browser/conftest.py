@@ -1,0 +1,111 @@
+"""Browser-test fixtures: headless Debian chromium via Playwright, and a real gateway process.
+
+The gateway (``python -m bot serve``) talks to the real Rasa + action server of the lead's
+``rasa_stack`` fixture. Set ``AISLE_BROWSER_STUB_RASA=1`` to run it against the stub Rasa of
+``tests/bot/rasa_stub.py`` instead (development without a trained model).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.stack import ROOT, Process, base_env, free_port, start, wait_http
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "tests/artifacts"
+AGENT_NAME, AGENT_PASSWORD = "alice", "browser-test-pass"
+
+
+@dataclass
+class Gateway:
+    url: str
+    db_url: str
+    process: Process
+    backend: str  # "rasa" or "stub"
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = shutil.which("chromium")
+    if path is None:
+        pytest.skip("Debian's chromium is not installed (`apt-get install -y chromium`; make setup does it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def rasa_backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[tuple[str, str, str, str]]:
+    """(rasa_url, actions_url, token, kind): the real stack, or the stub when asked for."""
+    if os.environ.get("AISLE_BROWSER_STUB_RASA") == "1":
+        port = free_port()
+        log_dir = tmp_path_factory.mktemp("rasa-stub")
+        proc = start("rasa-stub", [sys.executable, "-m", "tests.bot.rasa_stub", "--port", str(port),
+                                   "--token", "stub-token"], base_env(), log_dir)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(proc, f"{url}/health", timeout=30)
+            yield url, url, "stub-token", "stub"
+        finally:
+            proc.stop()
+        return
+    stack = request.getfixturevalue("rasa_stack")
+    yield stack.rasa_url, stack.actions_url, stack.token, "rasa"
+
+
+def _stub_catalog(path: Path) -> Path:
+    from tests.bot.conftest import CATALOG
+
+    path.write_text("\n".join(json.dumps(p) for p in CATALOG) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def gateway(rasa_backend: tuple[str, str, str, str], tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[Gateway]:
+    rasa_url, actions_url, token, kind = rasa_backend
+    workdir = tmp_path_factory.mktemp("gateway")
+    port = free_port()
+    db_url = f"sqlite:///{workdir / 'gateway.db'}"
+    env = base_env(
+        AISLE_GATEWAY_HOST="127.0.0.1", AISLE_GATEWAY_PORT=str(port), AISLE_GATEWAY_DB_URL=db_url,
+        AISLE_RASA_URL=rasa_url, AISLE_RASA_TOKEN=token, AISLE_ACTIONS_URL=actions_url,
+        AISLE_RASA_TIMEOUT="30",  # the first recommendation turn warms the encoder up
+        PYTHONPATH=str(ROOT),
+    )
+    if kind == "stub":
+        env["AISLE_CATALOG"] = str(_stub_catalog(workdir / "products.jsonl"))
+    subprocess.run([sys.executable, "-m", "bot", "create-agent", AGENT_NAME, "--password", AGENT_PASSWORD],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    proc = start("gateway", [sys.executable, "-m", "bot", "serve"], env, workdir)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(proc, f"{url}/health", timeout=60)
+        yield Gateway(url, db_url, proc, kind)
+    finally:
+        proc.stop()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
