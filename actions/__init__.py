@@ -1,0 +1,5 @@
+"""Aisle's custom actions for Rasa (served by ``python -m rasa_sdk --actions actions``).
+
+Thin adapters, split by topic: each reads slots, calls ``recommender`` or the shop data
+through :mod:`actions.services`, and returns events. User-facing text lives in domain.yml.
+"""

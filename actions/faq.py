@@ -1,0 +1,45 @@
+"""Questions about the shop (delivery, payment, refunds, accounts …) answered from data/faq."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import latest_intent, latest_text, off_loop
+from actions.services import get_services
+
+logger = logging.getLogger(__name__)
+
+FAQ_INTENTS = (
+    "check_refund_policy", "delivery_options", "delivery_period", "check_payment_methods",
+    "payment_issue", "check_cancellation_fee", "contact_customer_service", "review",
+    "newsletter_subscription", "create_account", "delete_account", "edit_account",
+    "recover_password", "registration_problems", "switch_account", "set_up_shipping_address",
+    "place_order",
+)  # fmt: skip
+
+
+class ActionAnswerFaq(Action):
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        intent = latest_intent(tracker)
+        try:
+            answer = await off_loop(
+                get_services().faq.answer, latest_text(tracker), intent if intent in FAQ_INTENTS else None
+            )
+        except Exception:  # the FAQ is optional help: never break the conversation over it
+            logger.exception("FAQ lookup failed")
+            answer = None
+        if answer is None:
+            dispatcher.utter_message(response="utter_faq_unknown")
+            return [SlotSet("pending_offer", "handoff")]
+        dispatcher.utter_message(response="utter_faq_answer", answer=answer.answer)
+        return []

@@ -1,0 +1,83 @@
+"""The shared back-end objects of the action server, created lazily once and reused.
+
+``get_services()`` returns the process-wide :class:`Services`; tests build their own with
+explicit objects and install them with :func:`set_services`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from recommender.settings import Settings, get_settings
+
+
+class Services:
+    """Shop data, recommender and FAQ index; each is built on first use (thread-safe)."""
+
+    def __init__(
+        self,
+        *,
+        shop: Any = None,
+        recommender: Any = None,
+        faq: Any = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self._shop, self._recommender, self._faq = shop, recommender, faq
+        self.settings = settings or get_settings()
+        self._lock = threading.Lock()
+
+    @property
+    def shop(self) -> Any:
+        """``recommender.shop.service.ShopData`` on ``Settings.shop_db_url`` (schema + demo seed)."""
+        if self._shop is None:
+            with self._lock:
+                if self._shop is None:
+                    from recommender.shop.service import ShopData
+
+                    shop = ShopData(self.settings.shop_db_url)
+                    shop.create_schema()
+                    shop.seed(self.settings.shop_seed_dir)
+                    self._shop = shop
+        return self._shop
+
+    @property
+    def recommender(self) -> Any:
+        if self._recommender is None:
+            with self._lock:
+                if self._recommender is None:
+                    from recommender.service import get_recommender
+
+                    self._recommender = get_recommender()
+        return self._recommender
+
+    @property
+    def faq(self) -> Any:
+        if self._faq is None:
+            with self._lock:
+                if self._faq is None:
+                    from recommender.faq import FaqIndex
+
+                    from recommender.encoder import get_encoder
+
+                    self._faq = FaqIndex.from_file(self.settings.faq_path, get_encoder())
+        return self._faq
+
+
+_services: Services | None = None
+_services_lock = threading.Lock()
+
+
+def get_services() -> Services:
+    global _services
+    if _services is None:
+        with _services_lock:
+            if _services is None:
+                _services = Services()
+    return _services
+
+
+def set_services(services: Services | None) -> None:
+    """Install explicit services (tests), or ``None`` to go back to the lazy defaults."""
+    global _services
+    _services = services

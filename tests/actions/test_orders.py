@@ -1,0 +1,141 @@
+"""Order form validation and order requests against a real SQLite shop seeded from data/shop."""
+
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import format_money
+from actions.forms import ValidateOrderForm
+from actions.orders import ActionConfirmOffer, ActionOrderRequest, ActionStopOrderForm
+from tests.actions.conftest import load_tracker, responses, slot_events
+
+
+async def run(action, tracker, domain):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, domain)
+    return dispatcher, events
+
+
+def order(shop, order_id, email):
+    return shop.order_status(order_id, email).data
+
+
+# ---- the form ----
+async def test_unknown_order_is_asked_again(services, domain):
+    dispatcher, events = await run(ValidateOrderForm(), load_tracker("form_order_id_unknown"), domain)
+    assert responses(dispatcher) == ["utter_order_not_found"]
+    assert slot_events(events)["order_id"] is None
+
+
+async def test_order_id_from_free_text_then_email_is_asked(services, domain):
+    dispatcher, events = await run(ValidateOrderForm(), load_tracker("form_order_id_free_text"), domain)
+    slots = slot_events(events)
+    assert slots["order_id"] == "ORD-10427"
+    assert responses(dispatcher) == []
+    # Rasa asks the next required slot (email) itself: the default required slots are unchanged
+    assert "requested_slot" not in slots
+
+
+async def test_wrong_email_is_said_and_counted(services, domain):
+    dispatcher, events = await run(ValidateOrderForm(), load_tracker("form_email_wrong"), domain)
+    slots = slot_events(events)
+    assert responses(dispatcher) == ["utter_email_mismatch"]
+    assert slots["email"] is None and slots["verification_failures"] == 1
+
+
+async def test_third_wrong_email_stops_the_form(services, domain):
+    dispatcher, events = await run(ValidateOrderForm(), load_tracker("form_email_wrong_third"), domain)
+    slots = slot_events(events)
+    assert slots["verification_failures"] == 3
+    assert slots["requested_slot"] is None  # no required slot left: the form ends
+    dispatcher, events = await run(ActionOrderRequest(), load_tracker("request_unverified_after_failures"), domain)
+    assert responses(dispatcher) == ["utter_verification_failed"]
+    assert slot_events(events)["pending_offer"] == "handoff"
+
+
+async def test_verified_address_change_asks_for_the_address(services, domain):
+    dispatcher, events = await run(ValidateOrderForm(), load_tracker("form_email_right_address_change"), domain)
+    slots = slot_events(events)
+    assert slots["verified_order_id"] == "ORD-10409"
+    assert slots["requested_slot"] == "shipping_address"
+
+
+# ---- the requests ----
+async def test_cancel_processing_order_is_written(services, domain, shop):
+    before = order(shop, "ORD-10401", "maya.tan@example.com")
+    assert before["status"] == "processing"
+    dispatcher, _ = await run(ActionOrderRequest(), load_tracker("request_cancel_processing"), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_order_cancelled"
+    assert message["amount"] == format_money(before["total"])  # everything paid, no fee
+    assert order(shop, "ORD-10401", "maya.tan@example.com")["status"] == "cancelled"
+
+
+async def test_shipped_order_cannot_be_cancelled_and_a_return_is_offered(services, domain, shop):
+    dispatcher, events = await run(ActionOrderRequest(), load_tracker("request_cancel_shipped"), domain)
+    assert responses(dispatcher) == ["utter_cancel_shipped_offer_return"]
+    assert slot_events(events)["pending_offer"] == "return"
+    assert order(shop, "ORD-10427", "maya.tan@example.com")["status"] == "shipped"
+
+
+async def test_return_with_refund_amount(services, domain, shop):
+    before = order(shop, "ORD-10405", "sofia.rossi@example.com")
+    dispatcher, _ = await run(ActionOrderRequest(), load_tracker("request_return_damaged"), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_return_created"
+    # damaged: the items and the original shipping come back
+    expected = round(before["items_total"] + before["shipping"], 2)
+    assert message["amount"] == format_money(expected)
+    assert shop.refund_status("ORD-10405", "sofia.rossi@example.com").data["latest"]["amount"] == expected
+
+
+async def test_return_outside_the_window(services, domain):
+    dispatcher, _ = await run(ActionOrderRequest(), load_tracker("request_return_too_late"), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_outside_return_window" and message["days"] == 30
+
+
+async def test_refund_tracking_and_invoice(services, domain):
+    dispatcher, _ = await run(ActionOrderRequest(), load_tracker("request_track_refund_issued"), domain)
+    assert responses(dispatcher) == ["utter_refund_issued"]
+    dispatcher, _ = await run(ActionOrderRequest(), load_tracker("request_invoice"), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_invoice" and message["invoice_id"] == "INV-20413"
+
+
+async def test_address_change_is_written_or_refused(services, domain, shop):
+    dispatcher, events = await run(ActionOrderRequest(), load_tracker("request_address_change"), domain)
+    assert responses(dispatcher) == ["utter_address_changed"]
+    assert "12 Baker Street" in order(shop, "ORD-10409", "hannah.fischer@example.com")["shipping_address"]
+    assert slot_events(events)["shipping_address"] is None  # asked again next time
+    dispatcher, _ = await run(ActionOrderRequest(), load_tracker("request_address_locked"), domain)
+    assert responses(dispatcher) == ["utter_address_locked"]
+    assert "Elm Road" not in order(shop, "ORD-10415", "yuki.sato@example.com")["shipping_address"]
+
+
+async def test_status_of_a_shipped_order(services, domain):
+    dispatcher, _ = await run(ActionOrderRequest(), load_tracker("request_track_shipped"), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_order_status_shipped"
+    assert message["tracking_number"] not in (None, "n/a")
+
+
+async def test_yes_to_the_return_offer_creates_it(services, domain, shop):
+    dispatcher, events = await run(ActionConfirmOffer(), load_tracker("confirm_return_yes"), domain)
+    assert responses(dispatcher) == ["utter_return_created"]
+    assert slot_events(events)["pending_offer"] is None
+    assert shop.refund_status("ORD-10405", "sofia.rossi@example.com").ok
+
+
+async def test_no_to_the_return_offer(services, domain):
+    tracker = load_tracker("confirm_return_yes")
+    tracker.latest_message["intent"] = {"name": "deny"}
+    dispatcher, _ = await run(ActionConfirmOffer(), tracker, domain)
+    assert responses(dispatcher) == ["utter_return_declined"]
+
+
+async def test_stopping_the_form_forgets_unverified_details(services, domain):
+    dispatcher, events = await run(ActionStopOrderForm(), load_tracker("form_email_wrong"), domain)
+    assert responses(dispatcher) == ["utter_order_form_stopped"]
+    assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+    assert slot_events(events)["order_id"] is None

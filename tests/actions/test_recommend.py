@@ -1,0 +1,139 @@
+"""Shopping actions on a 12-product catalog with known answers (real encoder and Qdrant Edge)."""
+
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.cart import ActionAddToCart, ActionViewCart
+from actions.recommend import (
+    ActionCompareProducts,
+    ActionProductDetails,
+    ActionRecommendProducts,
+    ActionRejectProduct,
+    ActionShowMore,
+    ActionStartOver,
+)
+from tests.actions.conftest import load_tracker, payloads, responses, slot_events
+
+
+async def run(action, tracker, domain):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, domain)
+    return dispatcher, events
+
+
+async def test_search_applies_type_and_price(services, domain):
+    dispatcher, events = await run(ActionRecommendProducts(), load_tracker("search_running_shoes_under_80"), domain)
+    slots = slot_events(events)
+    assert slots["search_constraints"]["product_type"] == "Running Shoes"
+    assert slots["search_constraints"]["price_max"] == 80
+    [payload] = payloads(dispatcher)
+    assert payload["type"] == "products"
+    ids = [item["id"] for item in payload["items"]]
+    # every running shoe of the catalog at or under $80, and nothing else
+    assert set(ids) == {"T01", "T02", "T04", "T05", "T06"}
+    assert all(item["price"] <= 80 for item in payload["items"])
+    assert slots["last_page_ids"] == ids and slots["shown_ids"] == ids
+    assert responses(dispatcher) == ["utter_products_found"]
+
+
+async def test_refine_excludes_a_brand(services, domain):
+    dispatcher, events = await run(ActionRecommendProducts(), load_tracker("refine_not_nike"), domain)
+    constraints = slot_events(events)["search_constraints"]
+    assert constraints["exclude_brands"] == ["Nike"]
+    ids = {item["id"] for item in payloads(dispatcher)[0]["items"]}
+    assert ids and not ids & {"T01", "T03"}  # the two Nike shoes
+
+
+async def test_show_more_never_repeats(services, domain):
+    tracker = load_tracker("show_more")
+    dispatcher, events = await run(ActionShowMore(), tracker, domain)
+    ids = [item["id"] for item in payloads(dispatcher)[0]["items"]]
+    assert ids and not set(ids) & {"T01", "T02", "T03"}
+    assert set(slot_events(events)["shown_ids"]) == {"T01", "T02", "T03", *ids}
+    assert responses(dispatcher) == ["utter_more_products"]
+
+
+async def test_show_more_when_everything_was_shown(services, domain):
+    everything = [f"T0{i}" for i in range(1, 7)]
+    tracker = load_tracker("show_more", shown_ids=everything, last_page_ids=everything[-3:])
+    dispatcher, _ = await run(ActionShowMore(), tracker, domain)
+    # relaxation may widen the search, but never to a product already shown
+    shown_again = {item["id"] for p in payloads(dispatcher) for item in p["items"]} & set(everything)
+    assert not shown_again
+
+
+async def test_vague_gift_request_asks_with_buttons(services, domain):
+    dispatcher, events = await run(ActionRecommendProducts(), load_tracker("gift_for_dad"), domain)
+    assert responses(dispatcher) == ["utter_ask_gift_category"]
+    assert not payloads(dispatcher)
+    buttons = domain["responses"]["utter_ask_gift_category"][0]["buttons"]
+    assert all(b["payload"].startswith("/search_product") for b in buttons)
+
+
+async def test_no_exact_match_is_relaxed_or_said(services, domain):
+    dispatcher, events = await run(ActionRecommendProducts(), load_tracker("no_results"), domain)
+    said = responses(dispatcher)
+    if payloads(dispatcher):
+        assert said == ["utter_products_relaxed"]
+        assert payloads(dispatcher)[0]["relaxed"]
+    else:
+        assert said == ["utter_no_results"]
+        assert slot_events(events)["last_page_ids"] == []
+
+
+async def test_details_of_the_second_one(services, domain):
+    dispatcher, events = await run(ActionProductDetails(), load_tracker("details_second"), domain)
+    message = next(m for m in dispatcher.messages if m.get("response"))
+    assert message["response"] == "utter_product_details"
+    assert message["title"] == "Commuter Backpack"
+    assert "utter_product_out_of_stock" in responses(dispatcher)  # T12 has stock 0
+    assert slot_events(events) == {"focus_product_id": "T12"}
+
+
+async def test_details_without_anything_shown(services, domain):
+    tracker = load_tracker("details_second", last_page_ids=[], shown_ids=[])
+    dispatcher, events = await run(ActionProductDetails(), tracker, domain)
+    assert responses(dispatcher) == ["utter_nothing_shown_yet"] and events == []
+
+
+async def test_compare_first_two(services, domain):
+    dispatcher, _ = await run(ActionCompareProducts(), load_tracker("compare_first_two"), domain)
+    [message] = [m for m in dispatcher.messages if m.get("response")]
+    assert message["response"] == "utter_compare_two"
+    assert (message["first_title"], message["second_title"]) == ("Daily Trainer Running Shoes", "Studio Wireless Headphones")
+    assert message["cheaper"] == "Daily Trainer Running Shoes"
+    assert [i["id"] for i in payloads(dispatcher)[0]["items"]] == ["T04", "T11"]
+
+
+async def test_add_to_cart_writes_the_cart(services, domain, shop):
+    dispatcher, events = await run(ActionAddToCart(), load_tracker("add_button"), domain)
+    assert responses(dispatcher) == ["utter_added_to_cart"]
+    cart = shop.get_cart("conv-cart")
+    assert [(i["product_id"], i["quantity"]) for i in cart.data["items"]] == [("T07", 1)]
+    dispatcher, _ = await run(ActionViewCart(), load_tracker("view_cart"), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_cart_contents"
+    assert "Ridge Waterproof Hiking Boots" in message["lines"] and message["total"] == "$129"
+
+
+async def test_empty_cart(services, domain):
+    dispatcher, _ = await run(ActionViewCart(), load_tracker("view_cart"), domain)
+    assert responses(dispatcher) == ["utter_cart_empty"]
+
+
+async def test_reject_keeps_it_out(services, domain):
+    tracker = load_tracker("refine_not_nike")
+    tracker.latest_message = {"text": "/reject_product", "intent": {"name": "reject_product"},
+                              "entities": [{"entity": "product_id", "value": "T01"}]}
+    dispatcher, events = await run(ActionRejectProduct(), tracker, domain)
+    assert slot_events(events)["rejected_ids"] == ["T01"]
+    assert "T01" not in {i["id"] for i in payloads(dispatcher)[0]["items"]}
+
+
+async def test_start_over_clears_the_search(services, domain):
+    dispatcher, events = await run(ActionStartOver(), load_tracker("start_over"), domain)
+    slots = slot_events(events)
+    assert slots["search_constraints"] is None
+    assert slots["shown_ids"] == slots["liked_ids"] == slots["last_page_ids"] == []
+    assert responses(dispatcher) == ["utter_start_over"]
