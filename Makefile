@@ -41,15 +41,14 @@ setup: $(VENV)/.installed $(VENV_RASA)/.installed
 $(VENV)/.installed: requirements/app.txt pyproject.toml
 	@py=$$(scripts/find_python.sh 3.11) || exit 1; \
 	  [ -x $(PY) ] || $$py -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip >/dev/null
-	$(PY) -m pip install -q -r requirements/app.txt
+	$(PY) -m pip install -q --no-deps -r requirements/app.txt
 	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
 
 $(VENV_RASA)/.installed: requirements/rasa.txt
 	@py=$$(scripts/find_python.sh 3.10) || exit 1; \
 	  [ -x $(RASA) ] || $$py -m venv $(VENV_RASA)
-	$(VENV_RASA)/bin/python -m pip install -q -r requirements/rasa.txt
+	$(VENV_RASA)/bin/python -m pip install -q --no-deps -r requirements/rasa.txt
 	@touch $@
 
 # Debian's chromium (browser tests) and docker-compose (compose file validation); the tests

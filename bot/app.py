@@ -20,6 +20,7 @@ from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter
 from bot.settings import GatewaySettings, get_gateway_settings
 from bot.store import GatewayStore
+from bot.warmup import warm_up
 from bot.ws import Hub
 
 log = logging.getLogger(__name__)
@@ -236,6 +237,7 @@ async def health(request: web.Request) -> web.Response:
 # factory -------------------------------------------------------------------------------------
 
 IMAGE_CACHE: web.AppKey[dict[str, str]] = web.AppKey("image_cache")
+WARM_UP_TASK: web.AppKey[asyncio.Task[bool]] = web.AppKey("warm_up_task")
 
 
 def load_catalog_index(path: Path) -> dict[str, Any]:
@@ -258,11 +260,16 @@ async def _startup(app: web.Application) -> None:
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url,
                       settings.rasa_timeout)
     app[keys.SERVICE] = ConversationService(store, rasa, app[keys.HUB])
+    if settings.warm_up:
+        app[WARM_UP_TASK] = asyncio.create_task(warm_up(settings.rasa_url))
     log.info("gateway ready: %d products, store %s, rasa %s", len(app[keys.CATALOG]),
              store.engine.url.render_as_string(hide_password=True), settings.rasa_url)
 
 
 async def _shutdown(app: web.Application) -> None:
+    task = app.get(WARM_UP_TASK)
+    if task is not None and not task.done():
+        task.cancel()
     await app[keys.HUB].close_all()
 
 

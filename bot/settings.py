@@ -15,6 +15,7 @@
 | `AISLE_RATE_CLIENT` | `300` | API requests per window and client address |
 | `AISLE_RATE_LOGIN` | `10` | desk login attempts per window and client address |
 | `AISLE_RATE_WINDOW` | `60` | rate-limit window in seconds |
+| `AISLE_WARM_UP` | `1` | `1`: send one search turn through Rasa at start so models load before the first shopper |
 | `AISLE_TRUST_PROXY` | `0` | `1`: take the client address from `X-Forwarded-For` (only behind your own proxy) |
 | `AISLE_DESK_SESSION_HOURS` | `12` | lifetime of an agent's desk session |
 | `AISLE_CATALOG` | `data/catalog/products.jsonl` | catalog for the storefront page and product images (from `recommender.settings`) |
@@ -69,6 +70,7 @@ class GatewaySettings:
     rate_login: int = field(default_factory=lambda: _int("AISLE_RATE_LOGIN", 10))
     rate_window: float = field(default_factory=lambda: _float("AISLE_RATE_WINDOW", 60.0))
     trust_proxy: bool = field(default_factory=lambda: _env("AISLE_TRUST_PROXY", "0") == "1")
+    warm_up: bool = field(default_factory=lambda: _env("AISLE_WARM_UP", "1") == "1")
     desk_session_hours: float = field(default_factory=lambda: _float("AISLE_DESK_SESSION_HOURS", 12.0))
     catalog_path: Path = field(default_factory=lambda: get_settings().catalog_path)
     # request bodies larger than this are refused before parsing (413)

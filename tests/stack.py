@@ -159,3 +159,34 @@ def start_rasa_stack(workdir: Path, endpoints: Path | None = None, **extra_env: 
         stack.stop()
         raise
     return stack
+
+
+@dataclass
+class Gateway:
+    url: str
+    process: Process
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def start_gateway(stack: RasaStack, **extra_env: str) -> Gateway:
+    """Start the bot/ gateway in front of ``stack`` on a free port."""
+    port = free_port()
+    env = dict(stack.env)
+    env.update(
+        AISLE_GATEWAY_HOST="127.0.0.1",
+        AISLE_GATEWAY_PORT=str(port),
+        AISLE_RASA_URL=stack.rasa_url,
+        AISLE_RASA_TOKEN=stack.token,
+        AISLE_ACTIONS_URL=stack.actions_url,
+        **extra_env,
+    )
+    proc = start(f"gateway-{port}", [str(PYTHON), "-m", "bot", "serve"], env, stack.workdir)
+    gateway = Gateway(f"http://127.0.0.1:{port}", proc)
+    try:
+        wait_http(proc, f"{gateway.url}/health", timeout=60)
+    except BaseException:
+        gateway.stop()
+        raise
+    return gateway

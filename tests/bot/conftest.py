@@ -54,7 +54,7 @@ def settings(tmp_path: Path, catalog_path: Path, rasa: tuple[RasaStub, str]) -> 
         rasa_url=url, rasa_token=stub.token, actions_url=url, rasa_timeout=1.0,
         db_url=f"sqlite:///{tmp_path / 'gateway.db'}", catalog_path=catalog_path,
         cors_origins=("https://shop.example",), max_message_chars=200,
-        rate_conversation=1000, rate_client=10_000, rate_login=1000,
+        rate_conversation=1000, rate_client=10_000, rate_login=1000, warm_up=False,
     )
 
 

@@ -1,0 +1,110 @@
+"""Multi-turn conversations against real Rasa and action-server processes over the REST channel.
+
+Asserts on the products returned (the filters really applied) and on the shop database after
+each customer-service flow.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from typing import Any
+
+import pytest
+
+from recommender.catalog import load_catalog
+from recommender.shop import ShopData
+from tests.stack import CATALOG, RasaStack
+
+pytestmark = pytest.mark.integration
+PRODUCTS = {p.id: p for p in load_catalog(CATALOG).products}
+
+
+class Chat:
+    def __init__(self, stack: RasaStack) -> None:
+        self.stack = stack
+        self.sender = f"it-{uuid.uuid4().hex[:10]}"
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        request = urllib.request.Request(
+            f"{self.stack.rasa_url}/webhooks/rest/webhook",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())
+
+    def products(self, text: str) -> list[dict[str, Any]]:
+        replies = self.say(text)
+        payloads = [r["custom"] for r in replies if r.get("custom", {}).get("type") == "products"]
+        assert payloads, f"no products for {text!r}: {replies}"
+        return payloads[-1]["items"]
+
+    def texts(self, text: str) -> str:
+        return " ".join(r.get("text", "") for r in self.say(text)).lower()
+
+
+def shop(stack: RasaStack) -> ShopData:
+    return ShopData(stack.env["AISLE_SHOP_DB_URL"])
+
+
+def test_search_refine_exclude_and_page(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    first = chat.products("show me running shoes")
+    assert all(PRODUCTS[i["id"]].product_type == "Running Shoes" for i in first)
+    assert all(i["explanation"] for i in first)
+
+    cheaper = chat.products("under 80 dollars")
+    assert cheaper and all(PRODUCTS[i["id"]].price <= 80 for i in cheaper)
+    assert all(PRODUCTS[i["id"]].product_type == "Running Shoes" for i in cheaper)
+
+    brand = PRODUCTS[cheaper[0]["id"]].brand
+    without = chat.products(f"not {brand}")
+    assert without and all(PRODUCTS[i["id"]].brand != brand for i in without)
+    assert all(PRODUCTS[i["id"]].price <= 80 for i in without), "earlier constraints kept"
+
+    more = chat.products("show more")
+    assert not {i["id"] for i in more} & {i["id"] for i in without}, "next page repeats nothing"
+
+
+def test_colour_is_replaced_not_added(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    chat.products("I need a rain jacket")
+    blue = chat.products("in blue")
+    assert any("blue" in c.lower() for c in PRODUCTS[blue[0]["id"]].colors)
+    red = chat.products("actually in red instead")
+    assert all(any("red" in c.lower() for c in PRODUCTS[i["id"]].colors) for i in red)
+
+
+def test_cancel_a_processing_order_changes_the_database(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    chat.say("I want to cancel my order")
+    chat.say("ORD-10401")
+    answer = chat.texts("maya.tan@example.com")
+    assert "cancel" in answer
+    status = shop(rasa_stack).order_status("ORD-10401", "maya.tan@example.com")
+    assert status.data["status"] == "cancelled"
+
+
+def test_a_shipped_order_is_not_cancelled(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    chat.say("cancel order ORD-10427 please")
+    answer = chat.texts("maya.tan@example.com")
+    assert "return" in answer, "the bot says why and offers a return"
+    status = shop(rasa_stack).order_status("ORD-10427", "maya.tan@example.com")
+    assert status.data["status"] == "shipped"
+
+
+def test_wrong_email_is_refused(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    chat.say("where is my order ORD-10427")
+    answer = chat.texts("someone.else@example.com")
+    assert "match" in answer or "doesn't" in answer or "does not" in answer
+
+
+def test_asking_for_a_human_hands_off(rasa_stack: RasaStack) -> None:
+    chat = Chat(rasa_stack)
+    replies = chat.say("I want to talk to a human agent")
+    assert {"type": "handoff", "status": "waiting"} in [r.get("custom") for r in replies]
