@@ -69,7 +69,7 @@ data/catalog/products.jsonl: data/catalog/generate_catalog.py | $(VENV)/.install
 $(LOOKUPS): $(CATALOG) data/nlu/build_lookups.py | $(VENV)/.installed
 	$(PY) data/nlu/build_lookups.py --catalog $(CATALOG) --out $@
 
-var/.ingested: $(CATALOG) | $(VENV)/.installed
+var/.ingested: $(CATALOG) $(wildcard models/encoder/*/training.json) | $(VENV)/.installed
 	$(PY) -m recommender ingest $(CATALOG)
 	@touch $@
 

@@ -121,6 +121,11 @@ class Encoder:
         self.cache_misses = 0
 
     @property
+    def model_id(self) -> str:
+        """Identifies the vector space: documents and queries must share it."""
+        return self.model_path.name
+
+    @property
     def name(self) -> str:
         return f"{self.model_path.name}/{self.backend}"
 

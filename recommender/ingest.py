@@ -62,10 +62,18 @@ class IngestReport:
         return text
 
 
-def product_payload(product: Product) -> dict[str, Any]:
+def vector_hash(product: Product, model_id: str = "") -> str:
+    """What the stored vectors come from: the product's text and the encoder that embedded it.
+
+    A new encoder (a promoted fine-tuned model) changes every hash, so everything is re-embedded.
+    """
+    return f"{content_hash(product)}@{model_id}" if model_id else content_hash(product)
+
+
+def product_payload(product: Product, model_id: str = "") -> dict[str, Any]:
     payload = product.payload()
     payload[IN_STOCK_FLAG] = int(bool(payload["in_stock"]))
-    payload["content_hash"] = content_hash(product)
+    payload["content_hash"] = vector_hash(product, model_id)
     payload["payload_hash"] = payload_hash(product)
     return payload
 
@@ -80,6 +88,7 @@ def ingest_products(
     started = time.perf_counter()
     report = IngestReport(errors=list(errors or []))
     existing = store.scroll_hashes()
+    model_id = encoder.model_id
     texts = {p.id: embedding_text(p) for p in products}
     old_stats = store.load_stats()
     stats = SparseStats.from_texts(texts.values(), avg_len=old_stats.avg_len if old_stats else None)
@@ -95,12 +104,12 @@ def ingest_products(
         if old is None:
             report.added += 1
             to_embed.append(product)
-        elif old[0] != content_hash(product):
+        elif old[0] != vector_hash(product, model_id):
             report.reembedded += 1
             to_embed.append(product)
         elif old[1] != payload_hash(product):
             report.updated_payload += 1
-            store.set_payload(product.id, product_payload(product))
+            store.set_payload(product.id, product_payload(product, model_id))
         else:
             report.unchanged += 1
 
@@ -110,7 +119,7 @@ def ingest_products(
         store.upsert([
             StorePoint(
                 product_id=p.id, text=vec, keywords=document_vector(texts[p.id], stats.avg_len),
-                payload=product_payload(p), image=p.image_vector,
+                payload=product_payload(p, model_id), image=p.image_vector,
             )
             for p, vec in zip(batch, vectors, strict=True)
         ])

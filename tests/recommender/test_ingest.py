@@ -19,8 +19,9 @@ def _write(path, rows, extra_lines=()):
 class CountingEncoder:
     """The real encoder, with a count of the texts it embedded."""
 
-    def __init__(self, inner):
+    def __init__(self, inner, model_id=None):
         self.inner, self.texts = inner, 0
+        self.model_id = model_id or inner.model_id
 
     def encode_documents(self, texts, **kw):
         self.texts += len(texts)
@@ -54,6 +55,15 @@ def test_incremental_ingest(fresh_store, encoder, tmp_path):
     enc.texts = 0
     third = ingest(path, fresh_store, enc)
     assert third.unchanged == 31 and enc.texts == 0
+
+
+def test_a_new_encoder_re_embeds_everything(fresh_store, encoder, tmp_path):
+    path = tmp_path / "catalog.jsonl"
+    _write(path, _rows())
+    ingest(path, fresh_store, CountingEncoder(encoder))
+    promoted = CountingEncoder(encoder, model_id="finetuned-20261125")
+    report = ingest(path, fresh_store, promoted)
+    assert report.reembedded == 32 and promoted.texts == 32 and report.unchanged == 0
 
 
 def test_bad_rows_reported_and_nothing_lost(fresh_store, encoder, tmp_path):
