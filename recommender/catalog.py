@@ -151,7 +151,7 @@ def _validate(raw: Mapping[str, Any], line: int) -> Product | RowError:
 
 
 def iter_jsonl(path: Path) -> Iterator[Product | RowError]:
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8-sig") as handle:  # tolerate a byte-order mark
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -169,7 +169,7 @@ def iter_jsonl(path: Path) -> Iterator[Product | RowError]:
 def iter_csv(path: Path, column_map: Mapping[str, str] | None = None) -> Iterator[Product | RowError]:
     """CSV with the contract's column names; ``column_map`` renames other schemas' columns."""
     mapping = dict(column_map or {})
-    with path.open(encoding="utf-8", newline="") as handle:
+    with path.open(encoding="utf-8-sig", newline="") as handle:  # Excel writes a BOM
         reader = csv.DictReader(handle)
         for row in reader:
             line_no = reader.line_num
