@@ -100,9 +100,10 @@ lint: | $(VENV)/.installed
 
 bench: build
 	$(PY) -m recommender bench
+	$(PY) -m tests.bench.bench_chat
 
 eval: setup data
-	$(PY) -m recommender eval --catalog $(CATALOG) --queries data/eval/queries.tsv --qrels data/eval/qrels.tsv
+	$(PY) scripts/eval_table.py --catalog $(CATALOG)
 
 eval-nlu: build
 	$(VENV_RASA)/bin/python scripts/eval_nlu.py --model $(RASA_MODEL)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import urllib.request
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,14 +37,32 @@ class Chat:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
-    def products(self, text: str) -> list[dict[str, Any]]:
+    def payload(self, text: str) -> dict[str, Any]:
         replies = self.say(text)
         payloads = [r["custom"] for r in replies if r.get("custom", {}).get("type") == "products"]
         assert payloads, f"no products for {text!r}: {replies}"
-        return payloads[-1]["items"]
+        return payloads[-1]
+
+    def products(self, text: str) -> list[dict[str, Any]]:
+        return self.payload(text)["items"]
 
     def texts(self, text: str) -> str:
         return " ".join(r.get("text", "") for r in self.say(text)).lower()
+
+
+def assert_met_or_relaxed(
+    payload: dict[str, Any], met: Callable[[Any], bool], relaxed_word: str
+) -> None:
+    """Each item meets the constraint, or the reply says it was relaxed and the item shows ✗.
+
+    Items that meet it come first: relaxation only fills up what the exact filter left short.
+    """
+    flags = [met(PRODUCTS[item["id"]]) for item in payload["items"]]
+    assert flags == sorted(flags, reverse=True), "exact matches first"
+    for item, ok in zip(payload["items"], flags, strict=True):
+        if not ok:
+            assert any(relaxed_word in r for r in payload["relaxed"]), payload["relaxed"]
+            assert "✗" in item["explanation"], item["explanation"]
 
 
 def shop(stack: RasaStack) -> ShopData:
@@ -56,14 +75,15 @@ def test_search_refine_exclude_and_page(rasa_stack: RasaStack) -> None:
     assert all(PRODUCTS[i["id"]].product_type == "Running Shoes" for i in first)
     assert all(i["explanation"] for i in first)
 
-    cheaper = chat.products("under 80 dollars")
-    assert cheaper and all(PRODUCTS[i["id"]].price <= 80 for i in cheaper)
-    assert all(PRODUCTS[i["id"]].product_type == "Running Shoes" for i in cheaper)
+    cheaper = chat.payload("under 80 dollars")
+    assert_met_or_relaxed(cheaper, lambda p: p.price <= 80, "price")
+    assert all(PRODUCTS[i["id"]].product_type == "Running Shoes" for i in cheaper["items"])
 
-    brand = PRODUCTS[cheaper[0]["id"]].brand
-    without = chat.products(f"not {brand}")
-    assert without and all(PRODUCTS[i["id"]].brand != brand for i in without)
-    assert all(PRODUCTS[i["id"]].price <= 80 for i in without), "earlier constraints kept"
+    brand = PRODUCTS[first[0]["id"]].brand
+    excluded = chat.payload(f"not {brand}")
+    without = excluded["items"]
+    assert all(PRODUCTS[i["id"]].brand != brand for i in without), "an exclusion is never relaxed"
+    assert_met_or_relaxed(excluded, lambda p: p.price <= 80, "price")
 
     more = chat.products("show more")
     assert not {i["id"] for i in more} & {i["id"] for i in without}, "next page repeats nothing"
@@ -72,10 +92,13 @@ def test_search_refine_exclude_and_page(rasa_stack: RasaStack) -> None:
 def test_colour_is_replaced_not_added(rasa_stack: RasaStack) -> None:
     chat = Chat(rasa_stack)
     chat.products("I need a rain jacket")
-    blue = chat.products("in blue")
-    assert any("blue" in c.lower() for c in PRODUCTS[blue[0]["id"]].colors)
-    red = chat.products("actually in red instead")
-    assert all(any("red" in c.lower() for c in PRODUCTS[i["id"]].colors) for i in red)
+    def colour(name: str) -> Callable[[Any], bool]:
+        return lambda p: any(name in c.lower() for c in p.colors)
+
+    assert_met_or_relaxed(chat.payload("in blue"), colour("blue"), "blue")
+    red = chat.payload("actually in red instead")
+    assert_met_or_relaxed(red, colour("red"), "red")
+    assert not any("blue ✓" in i["explanation"] for i in red["items"]), "blue was replaced"
 
 
 def test_cancel_a_processing_order_changes_the_database(rasa_stack: RasaStack) -> None:
