@@ -91,6 +91,7 @@ smoke: | $(VENV)/.installed
 
 # --- quality ------------------------------------------------------------------------
 test: build tools
+	$(VENV)/bin/ruff check .
 	$(RASA) data validate
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --model $(RASA_MODEL) --out results/core
 	$(PY) -m pytest

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot import api, desk, keys
+from bot import api, desk, keys, review
 from bot.errors import ApiError
 from bot.handoff import ConversationService
 from bot.rasa_client import RasaClient
@@ -220,6 +220,14 @@ async def product_image(request: web.Request) -> web.Response:
     )
 
 
+def _warmed_up(app: web.Application) -> bool | None:
+    """True once the start-up warm-up turn was answered; None when warm-up is switched off."""
+    task = app.get(WARM_UP_TASK)
+    if task is None:
+        return None
+    return task.done() and not task.cancelled() and task.exception() is None and task.result()
+
+
 async def health(request: web.Request) -> web.Response:
     service = request.app[keys.SERVICE]
     try:
@@ -230,7 +238,8 @@ async def health(request: web.Request) -> web.Response:
     remote = await service.rasa.health()
     ok = store["ok"] and all(part["ok"] for part in remote.values())
     body = {"status": "ok" if ok else ("degraded" if store["ok"] else "down"), **remote,
-            "store": store, "catalog": {"products": len(request.app[keys.CATALOG])}}
+            "store": store, "catalog": {"products": len(request.app[keys.CATALOG])},
+            "warmed_up": _warmed_up(request.app)}
     return web.json_response(body, status=200 if store["ok"] else 503)
 
 
@@ -303,5 +312,6 @@ def create_app(settings: GatewaySettings | None = None) -> web.Application:
     app.router.add_get("/images/{product_id}.svg", product_image)
     app.router.add_routes(api.routes)
     app.router.add_routes(desk.routes)
+    app.router.add_routes(review.routes)
     app.router.add_static("/static/", STATIC, show_index=False, append_version=False)
     return app

@@ -76,19 +76,41 @@ class Constraints:
         return self == Constraints() or self == Constraints(in_stock_only=False)
 
 
-def to_filter(c: Constraints, exclude_ids: Iterable[str] = ()) -> FilterSpec:
-    """The payload filter of the constraints (the ``keywords`` only steer ranking)."""
+FAUX_WORDS = {"faux", "vegan", "protein", "imitation", "artificial", "pu"}
+
+
+def material_matches(wanted: str, material: str) -> bool:
+    """A stated material covers the catalog's kinds of it: "wool" ⊇ "merino wool", "cotton" ⊇
+    "cotton sateen", "leather" ⊇ "nubuck leather" — but not imitations ("protein leather")."""
+    want, have = _key(wanted), _key(material)
+    if not want or len(want) > len(have):
+        return False
+    if want == have:
+        return True
+    spans = (have[i : i + len(want)] for i in range(len(have) - len(want) + 1))
+    return any(span == want for span in spans) and not (FAUX_WORDS & set(have) - set(want))
+
+
+def to_filter(c: Constraints, exclude_ids: Iterable[str] = (), vocab: Vocabulary | None = None
+              ) -> FilterSpec:
+    """The payload filter of the constraints (the ``keywords`` only steer ranking). With the
+    catalog ``vocab``, a material stands for its family (``material_matches``), for
+    inclusion and exclusion alike ("no leather" also keeps suede-and-nubuck-leather out)."""
     spec = FilterSpec()
+    materials, exclude_materials = c.materials, c.exclude_materials
+    if vocab is not None:
+        materials = vocab.material_family(c.materials)
+        exclude_materials = vocab.material_family(c.exclude_materials)
     if c.product_type:
         spec.must.append(AnyOf("product_type", (c.product_type,)))
     if c.category:
         spec.must.append(AnyOf("category", (c.category,)))
-    for key, values in (("colors", c.colors), ("brand", c.brands), ("materials", c.materials),
+    for key, values in (("colors", c.colors), ("brand", c.brands), ("materials", materials),
                         ("sizes", c.sizes)):
         if values:
             spec.must.append(AnyOf(key, tuple(values)))
     for key, values in (("colors", c.exclude_colors), ("brand", c.exclude_brands),
-                        ("materials", c.exclude_materials)):
+                        ("materials", exclude_materials)):
         if values:
             spec.must_not.append(AnyOf(key, tuple(values)))
     if c.gender:
@@ -181,6 +203,13 @@ class Vocabulary:
             if _key(canonical) in vocab.colors and _key(alias) not in vocab.colors:
                 vocab.colors[_key(alias)] = vocab.colors[_key(canonical)]
         return vocab
+
+    def material_family(self, values: Iterable[str]) -> list[str]:
+        """The stated materials plus every catalog material they cover (``material_matches``)."""
+        out = list(values)
+        for value in list(out):
+            out += [m for m in self.materials.values() if m not in out and material_matches(value, m)]
+        return out
 
     def cheap_price(self, product_type: str | None) -> float | None:
         """'Cheap' = the cheapest third of that product type (or of the whole catalog)."""
@@ -372,6 +401,22 @@ def _merge(current: list[str], new: list[str], additive: bool) -> list[str]:
     return list(dict.fromkeys((current if additive else []) + new))
 
 
+SPEC_UNITS = {"mah", "w", "watt", "l", "liter", "litre", "gb", "tb", "mm", "cm", "inch",
+              "h", "hour", "person", "people", "p", "hz", "db", "g", "kg", "oz", "gsm", "fill"}
+
+
+def _spec_term(toks: list[str], i: int) -> str | None:
+    """A number with its unit ("20000 mah", "65 w", "4 person", "4k") is a product spec the
+    shopper asks for: a keyword. Bare numbers (prices, sizes) are not."""
+    tok = toks[i]
+    if not tok[:1].isdigit():
+        return None
+    if tok.endswith("k") and tok[:-1].isdigit() and len(tok) <= 3:
+        return tok  # "4k" (resolution), not "$2k"
+    nxt = toks[i + 1] if i + 1 < len(toks) else ""
+    return f"{tok} {nxt}" if nxt in SPEC_UNITS else None
+
+
 def apply_turn(
     constraints: Constraints,
     text: str,
@@ -426,7 +471,10 @@ def apply_turn(
             if i in covered or not heads or c.product_type in heads:
                 continue
             parents = {vocab.type_parent.get(t) for t in heads}
-            if len(parents) == 1 and None not in parents:
+            if len(heads) == 1:  # "speaker" → the one type it ends: Bluetooth Speakers
+                types = [next(iter(heads))]
+                covered.add(i)
+            elif len(parents) == 1 and None not in parents:
                 cats = [parents.pop()]
                 covered.add(i)
             elif c.product_type:
@@ -472,16 +520,18 @@ def apply_turn(
     if genders:
         c.gender = genders[-1]
 
-    # prices: entities with roles first, then the words of the text
+    # prices: the words of the text first ("under 120, size 10" is unambiguous there); Rasa's
+    # price entities only fill a bound the text left open, and never a number named as a size
     lo, hi = parse_price(text, shown_prices, vocab.cheap_price(c.product_type))
+    size_numbers = {_entity_number(s) for s in sizes}
     for ent in price_entities:
         number = _entity_number(ent.get("value"))
         role = str(ent.get("role") or "").lower()
-        if number is None:
+        if number is None or number in size_numbers:
             continue
-        if role == "min":
+        if role == "min" and lo is None:
             lo = number
-        elif role == "max" or (lo is None and hi is None):
+        elif hi is None and (role == "max" or lo is None):
             hi = number
     if lo is not None or hi is not None:
         c.price_min, c.price_max = lo, hi
@@ -509,8 +559,12 @@ def apply_turn(
         if tok in SCOPE_BREAKERS or tok in CONNECTORS:
             negating = False
             continue
+        spec = _spec_term(toks, i)
+        if spec and not negating and spec not in c.keywords:  # "20000 mah", "4k", "65 w"
+            c.keywords.append(spec)
+            continue
         if i in covered or tok in QUERY_NOISE or len(tok) < 3 or not tok.isalpha() \
-                or tok in GENDER_ALIASES:
+                or tok in GENDER_ALIASES or (i and _spec_term(toks, i - 1)):
             continue
         if not negating and tok not in c.keywords:
             c.keywords.append(tok)

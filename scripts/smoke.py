@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import urllib.error
 import urllib.request
 from typing import Any
@@ -52,13 +53,28 @@ def describe(messages: list[dict[str, Any]]) -> str:
     return ", ".join(parts)
 
 
-def run(base: str) -> None:
-    status, health = call(f"{base}/health", timeout=10)
+def wait_until_ready(base: str, wait: float) -> dict[str, Any]:
+    """Poll /health until every part is up and the start-up warm-up is done (or ``wait`` ends)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            status, health = call(f"{base}/health", timeout=10)
+        except SmokeFailure:
+            status, health = 0, None
+        down = [n for n in ("rasa", "actions", "store") if not (health or {}).get(n, {}).get("ok")]
+        ready = status == 200 and not down and (health or {}).get("warmed_up") is not False
+        if ready or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     if status != 200:
         raise SmokeFailure(f"GET /health answered {status}: {health}")
-    down = [name for name in ("rasa", "actions", "store") if not (health or {}).get(name, {}).get("ok")]
     if down:
         raise SmokeFailure(f"GET /health: not ready: {', '.join(down)} ({health})")
+    return health
+
+
+def run(base: str, wait: float = 0.0) -> None:
+    health = wait_until_ready(base, wait)
     print(f"ok   /health: {health.get('status')}, catalog {health.get('catalog', {}).get('products')} products")
 
     status, conv = call(f"{base}/api/conversations", {})
@@ -72,15 +88,19 @@ def run(base: str) -> None:
             raise SmokeFailure(f"{text!r}: no reply (HTTP {status}: {reply})")
         if any(m.get("fallback") for m in messages):
             raise SmokeFailure(f"{text!r}: the gateway answered with its fallback (Rasa slow or down)")
+        if text != "hi" and not any(m.get("type") == "products" and m.get("items") for m in messages):
+            raise SmokeFailure(f"{text!r}: no product cards in the reply: {describe(messages)}")
         print(f"ok   {text!r} -> {describe(messages)}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default="http://127.0.0.1:8080", help="gateway base URL")
+    parser.add_argument("--wait", type=float, default=120.0,
+                        help="seconds to wait for the assistant to be up and warmed up")
     args = parser.parse_args()
     try:
-        run(args.url.rstrip("/"))
+        run(args.url.rstrip("/"), args.wait)
     except SmokeFailure as exc:
         print(f"FAIL {exc}", file=sys.stderr)
         return 1

@@ -27,3 +27,15 @@ async def test_gateway_start_triggers_warm_up(make_client, rasa: tuple[RasaStub,
             break
         await asyncio.sleep(0.02)
     assert [text for _, text in stub.received] == [WARM_UP_TEXT]
+
+
+async def test_health_reports_the_warm_up(make_client, rasa: tuple[RasaStub, str]) -> None:
+    client = await make_client(warm_up=True)
+    for _ in range(100):
+        body = await (await client.get("/health")).json()
+        if body["warmed_up"]:
+            break
+        await asyncio.sleep(0.02)
+    assert body["warmed_up"] is True
+    cold = await make_client()
+    assert (await (await cold.get("/health")).json())["warmed_up"] is None

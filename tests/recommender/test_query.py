@@ -90,6 +90,10 @@ ENTITY_TURNS = [
     ([{"entity": "price", "value": "$20", "role": "min"}, {"entity": "price", "value": "40 bucks", "role": "max"}],
      "from twenty to forty", dict(price_min=20.0, price_max=40.0)),
     ([{"entity": "price", "value": "70"}], "70", dict(price_max=70.0)),
+    # Rasa tags both numbers as prices; the text says which is the size
+    ([{"entity": "price", "value": "120", "role": "max"}, {"entity": "price", "value": "10", "role": "max"}],
+     "waterproof hiking boots under 120, size 10", dict(price_max=120.0, sizes=["10"])),
+    ([{"entity": "price", "value": "10", "role": "max"}], "boots in size 10", dict(price_max=None, sizes=["10"])),
     ([{"entity": "product_type", "value": "headphones"}], "headphones", dict(product_type="Headphones")),
     ([{"entity": "product_type", "value": "footwear"}], "footwear", dict(category="Footwear")),
     ([{"entity": "size", "value": "10"}], "10", dict(sizes=["10"])),
