@@ -56,9 +56,8 @@ class Services:
         if self._faq is None:
             with self._lock:
                 if self._faq is None:
-                    from recommender.faq import FaqIndex
-
                     from recommender.encoder import get_encoder
+                    from recommender.faq import FaqIndex
 
                     self._faq = FaqIndex.from_file(self.settings.faq_path, get_encoder())
         return self._faq

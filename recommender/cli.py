@@ -1,4 +1,4 @@
-"""``python -m recommender {ingest,search,eval,bench,finetune}`` (DESIGN.md §3)."""
+"""``python -m recommender {ingest,search,eval,check-onnx,bench,finetune}`` (DESIGN.md §3)."""
 
 from __future__ import annotations
 
@@ -22,12 +22,16 @@ FILTER_KEYS = {
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from recommender.encoder import get_encoder
+    from recommender.image import get_image_encoder
     from recommender.ingest import ingest
+    from recommender.settings import get_settings
     from recommender.store import open_store
 
+    settings = get_settings()
     store = open_store()
     try:
-        report = ingest(args.catalog, store, get_encoder())
+        report = ingest(args.catalog, store, get_encoder(), image_encoder=get_image_encoder(settings),
+                        image_dir=settings.image_dir or None)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -84,7 +88,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
         data = constraints.to_dict()
         data.update(explicit)
         state = ConversationState(constraints=Constraints.from_dict(data), user_turns=[args.text])
-        result = rec.recommend(state, k=args.k)
+        try:
+            result = rec.recommend(state, k=args.k, image=args.image)
+        except ValueError as exc:  # no image model, or an unreadable image
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     finally:
         rec.store.close()
     if args.json:
@@ -121,6 +129,20 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check_onnx(args: argparse.Namespace) -> int:
+    from recommender.evaluate import check_onnx
+
+    record = check_onnx(args.catalog, args.queries, args.qrels, model_path=args.encoder,
+                        mode=args.mode, store_kind=args.store)
+    if not args.json:
+        print(f"nDCG@10 fp32={record['ndcg@10_fp32']:.4f} int8={record['ndcg@10_int8']:.4f} "
+              f"delta={record['delta']:+.4f} on {record['queries']} queries → auto uses "
+              f"{record['auto_backend']} ({record['reason']}); recorded in {record['path']}")
+    else:
+        print(json.dumps(record))
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from recommender import bench
 
@@ -150,6 +172,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--filter", action="append", metavar="KEY=VALUE",
                    help="extra constraint, e.g. color=red, price_max=50, not_brand=Nike")
     p.add_argument("--k", type=int, default=5)
+    p.add_argument("--image", type=Path, help="a PNG/JPEG to search by (needs AISLE_IMAGE_MODEL)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_search)
 
@@ -160,10 +183,21 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--mode", choices=("hybrid", "fusion", "dense", "keyword"), default="hybrid")
     p.add_argument("--encoder", help="model folder (default: as configured)")
-    p.add_argument("--backend", choices=("torch", "onnx"), help="encoder backend")
+    p.add_argument("--backend", choices=("torch", "onnx", "auto"), help="encoder backend")
     p.add_argument("--store", choices=("edge", "memory"), default="edge")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("check-onnx", help="nDCG@10 of fp32 vs ONNX int8 on a judged set; records "
+                                          "it for AISLE_ENCODER_BACKEND=auto")
+    p.add_argument("--catalog", type=Path, default=Path("data/catalog/products.jsonl"))
+    p.add_argument("--queries", type=Path, default=Path("data/eval/queries.tsv"))
+    p.add_argument("--qrels", type=Path, default=Path("data/eval/qrels.tsv"))
+    p.add_argument("--mode", choices=("hybrid", "fusion", "dense"), default="hybrid")
+    p.add_argument("--encoder", help="model folder (default: as configured)")
+    p.add_argument("--store", choices=("edge", "memory"), default="edge")
+    p.add_argument("--json", action="store_true", help="print the record as one JSON line")
+    p.set_defaults(func=_cmd_check_onnx)
 
     p = sub.add_parser("bench", help="latency, throughput and memory benchmark")
     from recommender.bench import add_arguments as bench_arguments

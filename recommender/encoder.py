@@ -1,23 +1,36 @@
 """The sentence encoder: loaded once, reused, with an LRU cache for query embeddings.
 
-Backends: ``torch`` (fp32, default) or ``onnx`` (int8 dynamic quantisation, exported once
-with sentence-transformers into ``var/onnx/<model>-<fingerprint>/`` and reused).
+Backends: ``torch`` (fp32, default), ``onnx`` (int8 dynamic quantisation, exported once
+with sentence-transformers into ``var/onnx/<model>-<fingerprint>/`` and reused), or ``auto``:
+ONNX int8 only where its quality holds. ``python -m recommender check-onnx`` evaluates the
+model with both backends and writes ``quality.json`` next to the export; ``auto`` reads it
+and picks ONNX only when the record is for this very model and export (same fingerprint and
+file) and |nDCG@10(int8) − nDCG@10(fp32)| ≤ ``Settings.onnx_max_ndcg_delta`` on enough
+queries; otherwise torch (``Encoder.backend_reason`` says why).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 import os
 import shutil
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from recommender.settings import Settings, get_settings
 
 DIM = 384
+QUALITY_FILE = "quality.json"
+BACKENDS = ("torch", "onnx", "auto")
+
+log = logging.getLogger(__name__)
 
 
 def _has_model(folder: Path) -> bool:
@@ -64,11 +77,17 @@ def _fingerprint(path: Path) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
 
 
+def onnx_location(model_path: Path, settings: Settings) -> tuple[Path, str, str]:
+    """Where the int8 ONNX copy of this model lives (exported or not): folder, file, fingerprint."""
+    fingerprint = _fingerprint(model_path)
+    folder = settings.var_dir / "onnx" / f"{model_path.name}-{fingerprint}"
+    return folder, f"onnx/model_qint8_{_cpu_quantization_config()}.onnx", fingerprint
+
+
 def onnx_model_folder(model_path: Path, settings: Settings) -> tuple[Path, str]:
     """Export (once) an int8 ONNX copy of the model; return its folder and file name."""
-    config = _cpu_quantization_config()
-    folder = settings.var_dir / "onnx" / f"{model_path.name}-{_fingerprint(model_path)}"
-    file_name = f"onnx/model_qint8_{config}.onnx"
+    folder, file_name, _ = onnx_location(model_path, settings)
+    config = file_name.removeprefix("onnx/model_qint8_").removesuffix(".onnx")
     if (folder / file_name).exists():
         return folder, file_name
     from sentence_transformers import SentenceTransformer
@@ -83,6 +102,76 @@ def onnx_model_folder(model_path: Path, settings: Settings) -> tuple[Path, str]:
     shutil.rmtree(folder, ignore_errors=True)
     tmp.rename(folder)
     return folder, file_name
+
+
+# ---- ONNX quality record and the ``auto`` decision ------------------------------------------
+def read_quality_record(folder: Path) -> dict[str, Any] | None:
+    """The quality check written next to an ONNX export, or None (missing or unreadable)."""
+    try:
+        record = json.loads((folder / QUALITY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def write_quality_record(folder: Path, record: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / QUALITY_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    backend: str
+    reason: str
+
+
+def choose_backend(requested: str, record: dict[str, Any] | None, fingerprint: str, onnx_file: str,
+                   max_delta: float = 0.01, min_queries: int = 20) -> BackendChoice:
+    """Which backend to load. Pure: ``auto`` picks ONNX int8 only when ``record`` is a quality
+    check of this model (``fingerprint``) and this export (``onnx_file``) on at least
+    ``min_queries`` queries with |nDCG@10 int8 − fp32| ≤ ``max_delta`` (recomputed from the
+    recorded figures, not taken from a flag)."""
+    requested = (requested or "torch").lower()
+    if requested not in BACKENDS:
+        raise ValueError(f"unknown encoder backend {requested!r} ({', '.join(BACKENDS)})")
+    if requested != "auto":
+        return BackendChoice(requested, f"{requested} requested")
+    if not record:
+        return BackendChoice("torch", "no ONNX quality check recorded for this model "
+                                      "(run `python -m recommender check-onnx`)")
+    if record.get("model_fingerprint") != fingerprint:
+        return BackendChoice("torch", "the ONNX quality check is for another version of the model")
+    if record.get("onnx_file") != onnx_file:
+        return BackendChoice("torch", f"the ONNX quality check is for {record.get('onnx_file')}, "
+                                      f"not {onnx_file}")
+    try:
+        fp32, int8 = float(record["ndcg@10_fp32"]), float(record["ndcg@10_int8"])
+        queries = int(record["queries"])
+    except (KeyError, TypeError, ValueError):
+        return BackendChoice("torch", "the ONNX quality check record is incomplete")
+    if queries < min_queries:
+        return BackendChoice("torch", f"the ONNX quality check used {queries} queries "
+                                      f"(at least {min_queries} needed)")
+    delta = int8 - fp32
+    if abs(delta) > max_delta + 1e-9:  # figures are rounded to 4 decimals
+        return BackendChoice("torch", f"ONNX int8 nDCG@10 differs by {delta:+.4f} from fp32 "
+                                      f"(limit ±{max_delta:g})")
+    return BackendChoice("onnx", f"ONNX int8 nDCG@10 within {delta:+.4f} of fp32 "
+                                 f"on {queries} queries (limit ±{max_delta:g})")
+
+
+def auto_backend(model_path: Path, settings: Settings, requested: str | None = None) -> BackendChoice:
+    """Resolve ``requested`` (default: the configured backend) for this model."""
+    requested = requested or settings.encoder_backend or "torch"
+    if requested.lower() != "auto":
+        return choose_backend(requested, None, "", "")
+    folder, file_name, fingerprint = onnx_location(model_path, settings)
+    return choose_backend(requested, read_quality_record(folder), fingerprint, file_name,
+                          settings.onnx_max_ndcg_delta, settings.onnx_min_queries)
 
 
 class Encoder:
@@ -101,7 +190,10 @@ class Encoder:
         from sentence_transformers import SentenceTransformer
 
         self.model_path = Path(model_path) if model_path else resolve_model_path(settings)
-        self.backend = (backend or settings.encoder_backend or "torch").lower()
+        choice = auto_backend(self.model_path, settings, backend)
+        self.backend, self.backend_reason = choice.backend, choice.reason
+        if (backend or settings.encoder_backend or "").lower() == "auto":
+            log.info("encoder backend auto → %s: %s", choice.backend, choice.reason)
         if self.backend == "onnx":
             folder, file_name = onnx_model_folder(self.model_path, settings)
             self.model = SentenceTransformer(
@@ -109,8 +201,8 @@ class Encoder:
             )
         elif self.backend == "torch":
             self.model = SentenceTransformer(str(self.model_path), device="cpu")
-        else:
-            raise ValueError(f"unknown encoder backend {self.backend!r} (torch or onnx)")
+        else:  # choose_backend already rejected anything else
+            raise ValueError(f"unknown encoder backend {self.backend!r}")
         get_dim = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim() or DIM)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recommender.query import Constraints
+from recommender.query import Constraints, material_matches
 from recommender.sparse import tokenize
 
 SEP = " · "
@@ -51,10 +51,10 @@ def explain(payload: dict[str, Any], c: Constraints, max_terms: int = 2) -> tupl
         check(brand.lower() not in _lower(c.exclude_brands), f"not {'/'.join(c.exclude_brands)}")
     materials = _lower(payload.get("materials"))
     if c.materials:
-        hits = [v for v in c.materials if v.lower() in materials]
+        hits = [v for v in c.materials if any(material_matches(v, m) for m in materials)]
         check(bool(hits), " and ".join(hits), f"not {' or '.join(c.materials)}")
     if c.exclude_materials:
-        check(not any(v.lower() in materials for v in c.exclude_materials),
+        check(not any(material_matches(v, m) for v in c.exclude_materials for m in materials),
               f"no {'/'.join(c.exclude_materials)}")
     if c.sizes:
         sizes = _lower(payload.get("sizes"))

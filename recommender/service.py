@@ -3,7 +3,9 @@
 Pipeline (each stage timed in ``Recommendation.timings``, milliseconds):
 query (state → text + filter) → encode (dense, cached; sparse IDF weights) → retrieve
 (hybrid dense+sparse prefetches under the filter, RRF-fused; or Qdrant's recommend query
-with liked items as positives and rejected ones as negatives) → rank (rerank formula in
+with liked items as positives and rejected ones as negatives; with a shopper's image, the
+``image`` vector's neighbours under the same filter, RRF-fused with the text results when there
+is text too) → rank (rerank formula in
 ``ranking.py``, then MMR) → relax (only when fewer than k passed) → explain.
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 from recommender.catalog import Product
 from recommender.explain import explain
 from recommender.query import ConversationState, Query, Vocabulary, build_query, to_filter
-from recommender.ranking import Ranked, mmr, relaxation_steps, rerank, violations
+from recommender.ranking import Ranked, mmr, relaxation_steps, rerank, rrf_fuse, violations
 from recommender.settings import Settings, get_settings
 from recommender.sparse import query_vector
 from recommender.store.base import VectorStore
@@ -59,9 +61,10 @@ class Recommendation:
 
 class Recommender:
     def __init__(self, store: VectorStore, encoder: Any, vocabulary: Vocabulary | None = None,
-                 candidates: int = 50) -> None:
+                 candidates: int = 50, image_encoder: Any = None) -> None:
         self.store = store
         self.encoder = encoder
+        self.image_encoder = image_encoder
         self._vocabulary = vocabulary
         self._stats = store.load_stats()
         self.candidates = candidates
@@ -69,10 +72,11 @@ class Recommender:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Recommender:
         from recommender.encoder import get_encoder
+        from recommender.image import get_image_encoder
         from recommender.store import open_store
 
         settings = settings or get_settings()
-        return cls(open_store(settings), get_encoder())
+        return cls(open_store(settings), get_encoder(), image_encoder=get_image_encoder(settings))
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -95,8 +99,18 @@ class Recommender:
 
     # ---- the pipeline ----------------------------------------------------------------------
     def _retrieve(self, query: Query, constraints, exclude: list[str], limit: int,
-                  dense, sparse) -> list[Ranked]:
-        spec = to_filter(constraints, exclude)
+                  dense, sparse, image_vector=None) -> list[Ranked]:
+        spec = to_filter(constraints, exclude, self.vocabulary)
+        if image_vector is not None:
+            image_hits = self.store.search_image(image_vector, spec, limit, with_vectors=True)
+            has_text = dense is not None or (sparse is not None and bool(sparse)) or query.positive_ids
+            if not has_text:
+                return rerank(image_hits, constraints.keywords)
+            text_hits = self._text_hits(query, spec, limit, dense, sparse)
+            return rerank(rrf_fuse([text_hits, image_hits])[:limit], constraints.keywords)
+        return rerank(self._text_hits(query, spec, limit, dense, sparse), constraints.keywords)
+
+    def _text_hits(self, query: Query, spec, limit: int, dense, sparse) -> list:
         if query.positive_ids:
             examples = self.store.get(query.positive_ids + query.negative_ids, with_vectors=True)
             vectors = {h.product_id: h.text_vector for h in examples if h.text_vector is not None}
@@ -106,10 +120,12 @@ class Recommender:
         else:
             hits = self.store.search(dense, sparse, spec, limit, prefetch_limit=max(100, limit),
                                      with_vectors=True)
-        return rerank(hits, constraints.keywords)
+        return hits
 
     def rank(self, state: ConversationState, k: int = 5, diversify: bool = True,
-             relax: bool = True, pool: int | None = None) -> Recommendation:
+             relax: bool = True, pool: int | None = None, image: Any = None) -> Recommendation:
+        """``image``: a shopper's picture (path, bytes or PIL image) to search by, with the
+        conversation's text and filter when there are any."""
         timings: dict[str, float] = {}
         t0 = t = time.perf_counter()
 
@@ -123,9 +139,11 @@ class Recommender:
         lap("query")
         dense = self.encoder.encode_query(query.text) if query.text else None
         sparse = query_vector(query.text, self._stats) if query.text else None
+        image_vector = self._image_vector(image) if image is not None else None
         lap("encode")
         limit = pool or max(self.candidates, 4 * k)
-        ranked = self._retrieve(query, query.constraints, query.exclude_ids, limit, dense, sparse)
+        ranked = self._retrieve(query, query.constraints, query.exclude_ids, limit, dense, sparse,
+                                image_vector)
         lap("retrieve")
         picked = mmr(ranked, k) if diversify else ranked[:k]
         lap("rank")
@@ -133,7 +151,7 @@ class Recommender:
         if relax and len(picked) < k:
             for constraints, notes in relaxation_steps(query.constraints, self.vocabulary):
                 seen = query.exclude_ids + [r.hit.product_id for r in picked]
-                more = self._retrieve(query, constraints, seen, limit, dense, sparse)
+                more = self._retrieve(query, constraints, seen, limit, dense, sparse, image_vector)
                 extra = (mmr(more, k - len(picked)) if diversify else more[: k - len(picked)]) if more else []
                 for r in extra:
                     # report a relaxation only when a shown product needs it, as first needed
@@ -159,8 +177,21 @@ class Recommender:
         timings["total"] = round((time.perf_counter() - t0) * 1000, 3)
         return Recommendation(suggestions, list(relaxed.values()), query, timings)
 
-    def recommend(self, state: ConversationState, k: int = 5) -> Recommendation:
-        return self.rank(state, k)
+    def recommend(self, state: ConversationState, k: int = 5, image: Any = None) -> Recommendation:
+        return self.rank(state, k, image=image)
+
+    def search_by_image(self, image: Any, state: ConversationState | None = None,
+                        k: int = 5) -> Recommendation:
+        """Products that look like the shopper's picture (under the conversation's filter)."""
+        return self.rank(state or ConversationState(), k, image=image)
+
+    def _image_vector(self, image: Any):
+        if self.image_encoder is None:
+            raise ValueError("searching by image needs an image model (set AISLE_IMAGE_MODEL)")
+        if self.store.image_dim != self.image_encoder.dim:
+            raise ValueError(f"the store has no image vectors of size {self.image_encoder.dim}; "
+                             "ingest the catalog with the image model first")
+        return self.image_encoder.encode_image(image)
 
 
 _recommender: Recommender | None = None

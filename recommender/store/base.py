@@ -164,6 +164,13 @@ class VectorStore(ABC):
     ) -> list[Hit]:
         """Dense and/or sparse retrieval under the filter; with both, RRF-fused prefetches."""
 
+    def search_image(
+        self, vector: np.ndarray, spec: FilterSpec | None, limit: int, with_vectors: bool = False,
+    ) -> list[Hit]:
+        """Nearest neighbours on the ``image`` vector under the filter (products without an
+        image vector are not found)."""
+        raise NotImplementedError(f"{self.name} store has no image search")
+
     @abstractmethod
     def recommend(
         self,

@@ -214,6 +214,16 @@ class EdgeStore(VectorStore):
             return []
         return [self._hit(p, p.score) for p in self.shard.query(request)]
 
+    def search_image(self, vector, spec, limit, with_vectors=False) -> list[Hit]:
+        if self.image_dim is None:
+            return []
+        request = qe.QueryRequest(
+            limit=limit, query=qe.Query.Nearest(np.asarray(vector, np.float32).tolist(), using=IMAGE),
+            filter=to_edge_filter(spec), with_payload=True,
+            with_vector=[TEXT] if with_vectors else False,
+        )
+        return [self._hit(p, p.score) for p in self.shard.query(request)]
+
     def recommend(self, positive, negative, spec, limit, with_vectors=False) -> list[Hit]:
         if not positive:
             return []

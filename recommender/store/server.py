@@ -219,6 +219,16 @@ class ServerStore(VectorStore):
             return []
         return [self._hit(p, p.score) for p in response.points]
 
+    def search_image(self, vector, spec, limit, with_vectors=False) -> list[Hit]:
+        if self.image_dim is None:
+            return []
+        response = self.client.query_points(
+            self.collection, query=np.asarray(vector, np.float32).tolist(), using=IMAGE,
+            query_filter=to_qdrant_filter(spec), limit=limit, with_payload=True,
+            with_vectors=[TEXT] if with_vectors else False,
+        )
+        return [self._hit(p, p.score) for p in response.points]
+
     def recommend(self, positive, negative, spec, limit, with_vectors=False) -> list[Hit]:
         if not positive:
             return []

@@ -1,0 +1,111 @@
+"""``python -m recommender.training …`` — the retraining pipeline's command line.
+
+    export   [--since 7d] [--until …] [--tracker-url URL | --tracker-db URL] [--out DIR]
+    review   list [--export DIR] | apply --id ID --intent NAME [--entities JSON] [--reviewer NAME] | build
+    retrain  [--export DIR|latest] [--candidate-encoder DIR] [--dry-run] …   (make retrain)
+    rollback                                                                   (make rollback)
+    status   the active encoder, the promoted folders, the newest export
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+
+def _export(args: argparse.Namespace) -> int:
+    from recommender.training.retrain import run_export
+
+    folder = run_export(args)
+    print(json.dumps({"export": str(folder), **json.loads((folder / "manifest.json").read_text())}))
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from recommender.training.review import ReviewError, ReviewQueue
+
+    queue = ReviewQueue.from_settings(export=args.export)
+    try:
+        if args.review_command == "list":
+            for item in queue.pending():
+                print(json.dumps(item, ensure_ascii=False))
+        elif args.review_command == "apply":
+            entities = json.loads(args.entities) if args.entities else None
+            record = queue.review(args.id, args.intent, entities, reviewer=args.reviewer,
+                                  decision="skip" if args.skip else None)
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(json.dumps({"written": str(queue.build_yaml())}))
+    except ReviewError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _retrain(args: argparse.Namespace) -> int:
+    from recommender.training.retrain import retrain
+
+    result = retrain(args)
+    print(json.dumps(result))
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from recommender.training.models import rollback_encoder
+
+    retired, active = rollback_encoder()
+    print(json.dumps({"retired": str(retired) if retired else None, "active": str(active)}))
+    if retired is None:
+        print("nothing to roll back: no promoted encoder (the base model is active)", file=sys.stderr)
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from recommender.training.export import latest_export
+    from recommender.training.models import active_encoder, encoder_folders
+    from recommender.training.retrain import work_dir
+
+    print(json.dumps({"active_encoder": str(active_encoder()),
+                      "promoted": [p.name for p in encoder_folders()],
+                      "latest_export": str(latest_export(work_dir() / "exports"))}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from recommender.training import retrain as rt
+
+    parser = argparse.ArgumentParser(prog="python -m recommender.training", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("export", help="export a window of logged chats (redacted)")
+    rt.add_source_arguments(p)
+    p.add_argument("--out", type=Path, help="parent folder (default var/training/exports)")
+    p.set_defaults(func=_export)
+
+    p = sub.add_parser("review", help="review flagged NLU candidates")
+    p.add_argument("--export", type=Path, help="export folder (default: the newest)")
+    rsub = p.add_subparsers(dest="review_command", required=True)
+    rsub.add_parser("list", help="pending flagged messages, one JSON per line")
+    a = rsub.add_parser("apply", help="confirm or correct one message")
+    a.add_argument("--id", required=True)
+    a.add_argument("--intent", help="the right intent (omit to confirm the model's guess)")
+    a.add_argument("--entities", help='JSON list [{"entity","start","end","value","role"?}]')
+    a.add_argument("--reviewer", default="cli")
+    a.add_argument("--skip", action="store_true", help="not a usable example")
+    rsub.add_parser("build", help="rewrite data/nlu/reviewed/reviewed.yml from the records")
+    p.set_defaults(func=_review)
+
+    p = sub.add_parser("retrain", help="one round: export, train, evaluate, gate, promote, report")
+    rt.add_arguments(p)
+    p.set_defaults(func=_retrain)
+    sub.add_parser("rollback", help="retire the newest promoted encoder").set_defaults(func=_rollback)
+    sub.add_parser("status", help="active encoder and exports").set_defaults(func=_status)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Evaluate encoders on the same judged query sets: one fresh temporary store per encoder,
+every set run through the shipped pipeline (``recommender.evaluate.run_queries``)."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from recommender.evaluate import load_qrels, load_queries, run_queries
+
+
+@dataclass(frozen=True)
+class JudgedSet:
+    name: str
+    queries: Path
+    qrels: Path
+
+    def usable(self) -> bool:
+        return self.queries.exists() and self.qrels.exists() and bool(load_qrels(self.qrels))
+
+
+def evaluate_encoder(model_path: Path | str, catalog: Path, sets: list[JudgedSet], mode: str = "hybrid",
+                     k: int = 10) -> dict[str, Any]:
+    """``{"<set>/ndcg@10": …, "<set>/recall@100": …, "<set>/mrr": …, "<set>/queries": n, "seconds": …}``."""
+    from recommender.encoder import Encoder
+    from recommender.ingest import ingest
+    from recommender.service import Recommender
+    from recommender.store.edge import EdgeStore
+
+    started = time.perf_counter()
+    encoder = Encoder(model_path=model_path, backend="torch", cache_size=0)
+    metrics: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="aisle-gate-") as tmp:
+        store = EdgeStore(tmp)
+        try:
+            ingest(catalog, store, encoder)
+            recommender = Recommender(store, encoder)
+            for judged in sets:
+                if not judged.usable():
+                    continue
+                result = run_queries(recommender, load_queries(judged.queries), load_qrels(judged.qrels),
+                                     k=k, mode=mode)
+                for key in (f"ndcg@{k}", "recall@100", "mrr", "queries"):
+                    metrics[f"{judged.name}/{key}"] = result.metrics[key]
+        finally:
+            store.close()
+    metrics["seconds"] = round(time.perf_counter() - started, 1)
+    return metrics
