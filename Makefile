@@ -22,7 +22,7 @@ export AISLE_GATEWAY_PORT ?= 8080
 export AISLE_RASA_URL ?= http://127.0.0.1:$(AISLE_RASA_PORT)
 export AISLE_ACTIONS_URL ?= http://127.0.0.1:$(AISLE_ACTIONS_PORT)
 
-.PHONY: help setup data build run test test-fast lint bench eval eval-nlu finetune smoke clean tools
+.PHONY: help setup data build run test lint bench eval eval-nlu finetune retrain rollback smoke clean tools
 
 help:
 	@echo "make run       start the whole assistant (sets up and builds what is missing)"
@@ -32,6 +32,8 @@ help:
 	@echo "make eval      retrieval evaluation on data/eval"
 	@echo "make eval-nlu  NLU evaluation on ../shared/data"
 	@echo "make finetune  fine-tune the product encoder"
+	@echo "make retrain   learn from logged chats; promote only if the gate says better"
+	@echo "make rollback  go back to the previous encoder"
 	@echo "make smoke     check a running instance"
 	@echo "make clean     remove everything generated"
 
@@ -105,6 +107,16 @@ bench: build
 
 eval: setup data
 	$(PY) scripts/eval_table.py --catalog $(CATALOG)
+
+# Learning loop (recommender/training): export logged chats, fine-tune a candidate encoder, gate,
+# promote or refuse, report to reports/. A promoted encoder needs its vectors: re-ingest.
+retrain: build
+	$(PY) -m recommender.training retrain $(if $(SINCE),--since $(SINCE))
+	$(PY) -m recommender ingest $(CATALOG) && touch var/.ingested
+
+rollback: | $(VENV)/.installed
+	$(PY) -m recommender.training rollback
+	$(PY) -m recommender ingest $(CATALOG) && touch var/.ingested
 
 eval-nlu: build
 	$(VENV_RASA)/bin/python scripts/eval_nlu.py --model $(RASA_MODEL)

@@ -1,0 +1,262 @@
+"""Play simulated shoppers against a running Aisle through the gateway's HTTP API (DESIGN.md §3).
+
+    python scripts/simulate_shoppers.py --url http://127.0.0.1:8080 --sessions 50 --seed 1 [--out sessions.jsonl]
+
+Each session draws a hidden preference from the catalog with a seeded RNG: a target product
+type, a colour and a price cap (from a real product, so a right answer exists). The shopper
+asks for it in one of several phrasings (sometimes vaguely, leaving the colour or the budget
+unsaid), then reacts to the products shown the way its preference dictates: clicks products of
+the right type, adds the first one that meets type, colour and budget to the cart, dislikes
+products of another type, asks for more or refines when nothing fits, and says thanks or bye.
+A share of sessions is customer service (order tracking with an order id and email), a share
+asks for a human, and a share writes something the assistant cannot understand — so the logs
+hold every kind of material the retraining pipeline reads. Feedback goes to
+``POST /api/conversations/{id}/events``. Standard library plus the project's catalog loader.
+
+Prints one JSON summary line; ``--out`` writes one JSON line per session (its hidden preference
+and what it did), for tests and measurements.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from recommender.catalog import Product, load_catalog  # noqa: E402
+
+SEARCH_TEMPLATES = [
+    "show me {color} {type} under {cap}",
+    "i'm looking for {type} in {color}",
+    "{color} {type} please",
+    "do you have {type} below {cap} dollars",
+    "need some {type}, {color} if possible, max ${cap}",
+    "{type}",
+    "any {color} {type}?",
+    "i want {type} for less than {cap}",
+]
+VAGUE_TEMPLATES = ["something like {type}", "got any {type}", "{type} ideas?"]
+REFINE_TEMPLATES = ["in {color}", "under {cap} dollars", "only {color} ones", "cheaper, under {cap}"]
+NOISE = ["asdf qwerty", "do you sell spaceships", "what's the meaning of life", "purple monkey dishwasher"]
+ENDINGS = ["thanks", "thank you!", "bye", "great, thanks"]
+
+
+@dataclass
+class Preference:
+    target_id: str
+    product_type: str
+    color: str | None
+    price_cap: int | None
+
+    def likes(self, product: Product | None) -> bool:
+        return product is not None and product.product_type == self.product_type
+
+    def buys(self, product: Product | None) -> bool:
+        if not self.likes(product):
+            return False
+        color_ok = self.color is None or self.color in [c.lower() for c in product.colors]
+        price_ok = self.price_cap is None or (product.price or 0) <= self.price_cap
+        return color_ok and price_ok
+
+
+@dataclass
+class SessionLog:
+    conversation_id: str
+    kind: str
+    preference: dict[str, Any] | None
+    turns: list[str] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    shown: int = 0
+    added: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class Gateway:
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.requests = 0
+
+    def call(self, path: str, body: dict[str, Any] | None = None, token: str | None = None) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        for _attempt in range(20):
+            request = urllib.request.Request(f"{self.url}{path}", data=json.dumps(body or {}).encode(),
+                                             headers=headers, method="POST")
+            self.requests += 1
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return json.loads(response.read() or b"null")
+            except urllib.error.HTTPError as exc:
+                payload = json.loads(exc.read() or b"{}")
+                if exc.code == 429:  # rate limited: wait as told, then retry
+                    time.sleep(min(10.0, float(payload.get("retry_after") or 1.0)))
+                    continue
+                raise RuntimeError(f"POST {path} -> {exc.code}: {payload}") from exc
+        raise RuntimeError(f"POST {path}: still rate limited after 20 attempts")
+
+
+def type_words(product_type: str) -> str:
+    return product_type.lower()
+
+
+def draw_preference(products: list[Product], rng: random.Random) -> Preference:
+    target = rng.choice(products)
+    color = rng.choice(target.colors).lower() if target.colors and rng.random() < 0.8 else None
+    cap = None
+    if target.price and rng.random() < 0.7:
+        step = 10 if target.price < 100 else 50
+        cap = int((target.price // step + 1 + rng.choice((0, 0, 1))) * step)
+    return Preference(target.id, target.product_type or "", color, cap)
+
+
+def phrase(templates: list[str], pref: Preference, rng: random.Random) -> str:
+    usable = [t for t in templates if ("{color}" not in t or pref.color) and ("{cap}" not in t or pref.price_cap)]
+    return rng.choice(usable).format(type=type_words(pref.product_type), color=pref.color, cap=pref.price_cap)
+
+
+class Shopper:
+    def __init__(self, gateway: Gateway, catalog: dict[str, Product], rng: random.Random) -> None:
+        self.gateway = gateway
+        self.catalog = catalog
+        self.rng = rng
+
+    def start(self, kind: str, pref: Preference | None) -> tuple[SessionLog, str]:
+        created = self.gateway.call("/api/conversations")
+        log = SessionLog(created["conversation_id"], kind, asdict(pref) if pref else None)
+        return log, created["token"]
+
+    def say(self, log: SessionLog, token: str, text: str) -> list[dict[str, Any]]:
+        log.turns.append(text)
+        reply = self.gateway.call(f"/api/conversations/{log.conversation_id}/messages", {"text": text}, token)
+        return list(reply.get("messages") or [])
+
+    def event(self, log: SessionLog, token: str, kind: str, product_id: str) -> None:
+        self.gateway.call(f"/api/conversations/{log.conversation_id}/events",
+                          {"type": kind, "product_id": product_id}, token)
+        log.events.append({"type": kind, "product_id": product_id})
+
+    def shopping(self, pref: Preference) -> SessionLog:
+        log, token = self.start("shopping", pref)
+        rng = self.rng
+        if rng.random() < 0.3:
+            self.say(log, token, rng.choice(["hi", "hello", "hey there"]))
+        text = phrase(VAGUE_TEMPLATES if rng.random() < 0.15 else SEARCH_TEMPLATES, pref, rng)
+        for turn in range(3):
+            messages = self.say(log, token, text)
+            items = [i for m in messages if m.get("type") == "products" for i in m.get("items", [])]
+            log.shown += len(items)
+            for item in items:  # the shopper scans the list top-down
+                product = self.catalog.get(item["id"])
+                if pref.buys(product) and log.added is None:
+                    self.event(log, token, "click", item["id"])
+                    self.event(log, token, "add_to_cart", item["id"])
+                    log.added = item["id"]
+                elif pref.likes(product) and rng.random() < 0.5:
+                    self.event(log, token, "click", item["id"])
+                elif not pref.likes(product) and rng.random() < 0.3:
+                    self.event(log, token, "dislike", item["id"])
+            if log.added:
+                break
+            text = (phrase(REFINE_TEMPLATES, pref, rng) if turn == 0 and (pref.color or pref.price_cap)
+                    else "show me more")
+        self.say(log, token, rng.choice(ENDINGS))
+        return log
+
+    def service(self) -> SessionLog:
+        log, token = self.start("service", None)
+        order = f"ORD-{self.rng.randint(10401, 10460)}"
+        self.say(log, token, self.rng.choice([f"where is my order {order}", f"track {order} please",
+                                               f"i want to cancel {order}"]))
+        self.say(log, token, f"my email is shopper{self.rng.randint(1, 999)}@example.net")
+        self.say(log, token, self.rng.choice(ENDINGS))
+        return log
+
+    def handoff(self) -> SessionLog:
+        log, token = self.start("handoff", None)
+        self.say(log, token, self.rng.choice(["my parcel arrived broken and nobody answers",
+                                              "this is ridiculous, I was charged twice"]))
+        self.say(log, token, self.rng.choice(["can I talk to a human", "let me speak to an agent"]))
+        return log
+
+    def noise(self) -> SessionLog:
+        log, token = self.start("noise", None)
+        self.say(log, token, self.rng.choice(NOISE))
+        self.say(log, token, "bye")
+        return log
+
+
+def simulate(url: str, sessions: int, seed: int, catalog_path: Path,
+             mix: tuple[float, float, float] = (0.1, 0.05, 0.05)) -> list[SessionLog]:
+    """Run ``sessions`` shoppers; ``mix`` = shares of service, handoff and noise sessions."""
+    products = [p for p in load_catalog(catalog_path).products if p.product_type]
+    if not products:
+        raise SystemExit(f"no products in {catalog_path}")
+    catalog = {p.id: p for p in products}
+    gateway = Gateway(url)
+    logs = []
+    for n in range(sessions):
+        rng = random.Random(f"{seed}:{n}")
+        shopper = Shopper(gateway, catalog, rng)
+        draw = rng.random()
+        try:
+            if draw < mix[0]:
+                logs.append(shopper.service())
+            elif draw < mix[0] + mix[1]:
+                logs.append(shopper.handoff())
+            elif draw < sum(mix):
+                logs.append(shopper.noise())
+            else:
+                logs.append(shopper.shopping(draw_preference(products, rng)))
+        except (RuntimeError, urllib.error.URLError, TimeoutError) as exc:
+            logs.append(SessionLog("", "failed", None, errors=[str(exc)]))
+    return logs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8080", help="the gateway")
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--catalog", type=Path, default=ROOT / "data/catalog/products.jsonl")
+    parser.add_argument("--service-share", type=float, default=0.1)
+    parser.add_argument("--handoff-share", type=float, default=0.05)
+    parser.add_argument("--noise-share", type=float, default=0.05)
+    parser.add_argument("--out", type=Path, help="write one JSON line per session")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    logs = simulate(args.url, args.sessions, args.seed, args.catalog,
+                    (args.service_share, args.handoff_share, args.noise_share))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with args.out.open("w", encoding="utf-8") as handle:
+            for log in logs:
+                handle.write(json.dumps(asdict(log)) + "\n")
+    kinds: dict[str, int] = {}
+    for log in logs:
+        kinds[log.kind] = kinds.get(log.kind, 0) + 1
+    summary = {
+        "sessions": len(logs), "kinds": kinds,
+        "turns": sum(len(log.turns) for log in logs),
+        "events": sum(len(log.events) for log in logs),
+        "added_to_cart": sum(1 for log in logs if log.added),
+        "failed": sum(1 for log in logs if log.kind == "failed"),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    print(json.dumps(summary))
+    return 1 if summary["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
