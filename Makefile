@@ -38,7 +38,7 @@ help:
 	@echo "make clean     remove everything generated"
 
 # --- environments -------------------------------------------------------------
-setup: $(VENV)/.installed $(VENV_RASA)/.installed
+setup: $(VENV)/.installed $(VENV_RASA)/.installed tools
 
 $(VENV)/.installed: requirements/app.txt pyproject.toml
 	@py=$$(scripts/find_python.sh 3.11) || exit 1; \
@@ -92,7 +92,7 @@ smoke: | $(VENV)/.installed
 	$(PY) scripts/smoke.py --url http://127.0.0.1:$(AISLE_GATEWAY_PORT)
 
 # --- quality ------------------------------------------------------------------------
-test: build tools
+test: build
 	$(VENV)/bin/ruff check .
 	$(RASA) data validate
 	$(RASA) test core --stories tests/test_stories.yml --fail-on-prediction-errors --model $(RASA_MODEL) --out results/core
