@@ -11,28 +11,27 @@ import asyncio
 import logging
 import secrets
 
-import aiohttp
+from bot.rasa_client import RasaClient, RasaUnavailable
 
 log = logging.getLogger(__name__)
 WARM_UP_TEXT = "show me running shoes"
+WARM_UP_TIMEOUT = 120.0  # the first turn loads the models: far longer than a shopper's turn
 
 
 async def warm_up(rasa_url: str, attempts: int = 120, pause: float = 1.0) -> bool:
     """Send one search turn to Rasa once it is up; True when it answered."""
     sender = f"aisle-warm-up-{secrets.token_hex(4)}"
-    timeout = aiohttp.ClientTimeout(total=120)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    rasa = RasaClient(rasa_url, token="", actions_url=rasa_url, timeout=WARM_UP_TIMEOUT)
+    try:
         for _ in range(attempts):
             try:
-                async with session.post(
-                    f"{rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": WARM_UP_TEXT}
-                ) as response:
-                    if response.status == 200:
-                        await response.read()
-                        log.info("assistant warmed up")
-                        return True
-            except (aiohttp.ClientError, TimeoutError):
-                pass
-            await asyncio.sleep(pause)
+                await rasa.send_message(sender, WARM_UP_TEXT)
+            except RasaUnavailable:
+                await asyncio.sleep(pause)
+                continue
+            log.info("assistant warmed up")
+            return True
+    finally:
+        await rasa.close()
     log.warning("warm-up gave up: Rasa did not answer")
     return False

@@ -128,6 +128,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.date().isoformat() if moment else None
 
 
+def _order_ref(order: Order) -> dict[str, Any]:
+    """What every outcome about an order starts with."""
+    return {"order_id": order.order_ref, "status": order.status}
+
+
 class ShopData:
     """The shop database: customers, orders, returns, refunds, invoices, carts and their audit log.
 
@@ -320,7 +325,7 @@ class ShopData:
             if isinstance(found, Outcome):
                 return found
             order = found
-            base = {"order_id": order.order_ref, "status": order.status}
+            base = _order_ref(order)
             if order.status == CANCELLED:
                 return Outcome(False, "already_cancelled", base)
             if order.status in (SHIPPED, DELIVERED):
@@ -390,7 +395,7 @@ class ShopData:
             if isinstance(found, Outcome):
                 return found
             order = found
-            base = {"order_id": order.order_ref, "status": order.status}
+            base = _order_ref(order)
             if order.status not in OPEN_STATUSES:
                 return Outcome(False, "order_locked", base)
             if (
@@ -481,7 +486,7 @@ class ShopData:
             if isinstance(found, Outcome):
                 return found
             order = found
-            base = {"order_id": order.order_ref, "status": order.status}
+            base = _order_ref(order)
             if order.status not in OPEN_STATUSES:
                 return Outcome(False, "address_locked", base)
             fields = self._address_fields(address, order.shipping_address)
@@ -542,7 +547,7 @@ class ShopData:
             if isinstance(found, Outcome):
                 return found
             order = found
-            base = {"order_id": order.order_ref, "status": order.status}
+            base = _order_ref(order)
             if order.status == CANCELLED:
                 return Outcome(False, "already_cancelled", base)
             if order.status in (RETURNED, REFUNDED):
@@ -641,7 +646,7 @@ class ShopData:
             if isinstance(found, Outcome):
                 return found
             order = found
-            base = {"order_id": order.order_ref, "status": order.status}
+            base = _order_ref(order)
             refunds = sorted(order.refunds, key=lambda r: (r.created_at, r.id), reverse=True)
             if not refunds:
                 return Outcome(False, "no_refund", base)
