@@ -11,6 +11,7 @@ queries; otherwise torch (``Encoder.backend_reason`` says why).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -18,6 +19,8 @@ import os
 import shutil
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +87,18 @@ def onnx_location(model_path: Path, settings: Settings) -> tuple[Path, str, str]
     return folder, f"onnx/model_qint8_{_cpu_quantization_config()}.onnx", fingerprint
 
 
+@contextmanager
+def _export_lock(folder: Path) -> Iterator[None]:
+    """One exporter at a time across processes (the suite and the servers may start together)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f".{folder.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def onnx_model_folder(model_path: Path, settings: Settings) -> tuple[Path, str]:
     """Export (once) an int8 ONNX copy of the model; return its folder and file name."""
     folder, file_name, _ = onnx_location(model_path, settings)
@@ -93,14 +108,19 @@ def onnx_model_folder(model_path: Path, settings: Settings) -> tuple[Path, str]:
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.backend import export_dynamic_quantized_onnx_model
 
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(model_path, tmp, ignore=shutil.ignore_patterns("onnx", "openvino", "*.onnx"))
-    model = SentenceTransformer(str(tmp), backend="onnx", device="cpu")  # exports fp32 ONNX
-    model.save(str(tmp))
-    export_dynamic_quantized_onnx_model(model, config, str(tmp))
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+    with _export_lock(folder):
+        if (folder / file_name).exists():  # another process exported it while we waited
+            return folder, file_name
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(model_path, tmp, ignore=shutil.ignore_patterns("onnx", "openvino", "*.onnx"))
+        model = SentenceTransformer(str(tmp), backend="onnx", device="cpu")  # exports fp32 ONNX
+        model.save(str(tmp))
+        # the suffix is explicit: sentence-transformers names it after the weight type, which
+        # differs per CPU (quint8 on avx2, qint8 on avx512)
+        export_dynamic_quantized_onnx_model(model, config, str(tmp), file_suffix=f"qint8_{config}")
+        shutil.rmtree(folder, ignore_errors=True)
+        tmp.rename(folder)
     return folder, file_name
 
 
