@@ -2,4 +2,5 @@ import sys
 
 from recommender.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # worker processes (encode_pool) import this module again
+    sys.exit(main())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,8 +94,7 @@ class Product(BaseModel):
         return data
 
 
-def embedding_text(product: Product) -> str:
-    """The single place that decides which words describe a product to the encoder."""
+def _structured_text(product: Product) -> list[str]:
     parts = [product.title]
     if product.brand:
         parts.append(f"by {product.brand}")
@@ -107,6 +107,31 @@ def embedding_text(product: Product) -> str:
     if product.materials:
         parts.append("materials: " + ", ".join(product.materials))
     parts.extend(f"{key}: {value}" for key, value in product.attributes.items())
+    return parts
+
+
+def _first_sentence(text: str) -> str:
+    match = re.search(r"[.!?](\s|$)", text)
+    return text[: match.start() + 1] if match else text
+
+
+def embedding_text(product: Product) -> str:
+    """The single place that decides which words describe a product to the dense encoder.
+
+    The structured fields and the description's first sentence: encoding time grows with the
+    token count (82 → 67 tokens per demo product), and the rest of the description adds little
+    to the dense vector (base model on data/eval: dense nDCG@10 0.747 → 0.742, hybrid 0.796 →
+    0.805). The whole description still reaches retrieval through :func:`keyword_text`.
+    """
+    parts = _structured_text(product)
+    if product.description:
+        parts.append(_first_sentence(product.description))
+    return ". ".join(parts)
+
+
+def keyword_text(product: Product) -> str:
+    """The words of the sparse keyword vector: every field, the whole description included."""
+    parts = _structured_text(product)
     if product.description:
         parts.append(product.description)
     return ". ".join(parts)
@@ -114,7 +139,7 @@ def embedding_text(product: Product) -> str:
 
 def content_hash(product: Product) -> str:
     """Hash of what the vectors are computed from: unchanged hash, no re-embedding."""
-    text = embedding_text(product) + json.dumps(product.image_vector or [])
+    text = embedding_text(product) + keyword_text(product) + json.dumps(product.image_vector or [])
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

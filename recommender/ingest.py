@@ -26,6 +26,7 @@ from recommender.catalog import (
     RowError,
     content_hash,
     embedding_text,
+    keyword_text,
     load_catalog,
     payload_hash,
 )
@@ -109,8 +110,9 @@ def ingest_products(
     existing = store.scroll_hashes()
     model_id = encoder.model_id
     texts = {p.id: embedding_text(p) for p in products}
+    keywords = {p.id: keyword_text(p) for p in products}
     old_stats = store.load_stats()
-    stats = SparseStats.from_texts(texts.values(), avg_len=old_stats.avg_len if old_stats else None)
+    stats = SparseStats.from_texts(keywords.values(), avg_len=old_stats.avg_len if old_stats else None)
     image_dims = {len(p.image_vector) for p in products if p.image_vector}
     if len(image_dims) > 1:
         raise ValueError(f"image vectors of different sizes in one catalog: {sorted(image_dims)}")
@@ -151,7 +153,7 @@ def ingest_products(
         images = _embed_images(batch, image_files, image_encoder, report) if image_encoder else {}
         store.upsert([
             StorePoint(
-                product_id=p.id, text=vec, keywords=document_vector(texts[p.id], stats.avg_len),
+                product_id=p.id, text=vec, keywords=document_vector(keywords[p.id], stats.avg_len),
                 payload=product_payload(p, model_id, hashes[p.id]),
                 image=p.image_vector if p.image_vector else images.get(p.id),
             )

@@ -104,3 +104,14 @@ def test_embedding_text_mentions_what_describes_the_product(field, value):
     text = embedding_text(product)
     assert "Summit Boot" in text and "Footwear > Boots" in text and "waterproof: yes" in text
     assert value in text
+
+
+def test_dense_text_keeps_the_first_sentence_and_keywords_keep_the_whole_description():
+    from recommender.catalog import content_hash, keyword_text
+
+    product = Product(id="1", title="Summit Boot", description="Warm and dry. Resoled by hand in Porto.")
+    assert embedding_text(product).endswith("Warm and dry.")
+    assert "Porto" not in embedding_text(product) and "Porto" in keyword_text(product)
+    # a change after the first sentence still changes the keyword vector: the hash must follow
+    changed = product.model_copy(update={"description": "Warm and dry. Resoled by hand in Lisbon."})
+    assert content_hash(changed) != content_hash(product)
