@@ -56,10 +56,10 @@ class Services:
         if self._faq is None:
             with self._lock:
                 if self._faq is None:
-                    from recommender.encoder import get_encoder
                     from recommender.faq import FaqIndex
 
-                    self._faq = FaqIndex.from_file(self.settings.faq_path, get_encoder())
+                    # the active encoder, followed like the recommender's (recommender/active.py)
+                    self._faq = FaqIndex.from_settings(self.settings)
         return self._faq
 
 

@@ -21,22 +21,34 @@ FILTER_KEYS = {
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from recommender.encoder import get_encoder
+    from recommender.active import pointer_in_use, publish
+    from recommender.encoder import get_encoder, resolve_model_path
     from recommender.image import get_image_encoder
     from recommender.ingest import ingest
     from recommender.settings import get_settings
     from recommender.store import open_store
 
     settings = get_settings()
-    store = open_store()
-    try:
-        report = ingest(args.catalog, store, get_encoder(), image_encoder=get_image_encoder(settings),
-                        image_dir=settings.image_dir or None)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        store.close()
+    if pointer_in_use(settings):
+        # blue/green (recommender/active.py): never write a store that is being served; publish
+        # the newest model with this catalog into a new store and switch the pointer
+        try:
+            published, report = publish(resolve_model_path(settings), settings, args.catalog)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"published {published.model.name} into {published.store}", file=sys.stderr)
+    else:
+        store = open_store()
+        try:
+            report = ingest(args.catalog, store, get_encoder(),
+                            image_encoder=get_image_encoder(settings),
+                            image_dir=settings.image_dir or None)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        finally:
+            store.close()
     for error in report.errors:
         print(f"skipped {error}", file=sys.stderr)
     print(json.dumps(report.to_dict()) if args.json else report.summary())
@@ -162,7 +174,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m recommender", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="load a catalog into the configured store (incremental)")
+    p = sub.add_parser("ingest", help="load a catalog into the configured store (incremental), "
+                                      "or publish it with the newest model once a pointer exists")
     p.add_argument("catalog", type=Path)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_ingest)

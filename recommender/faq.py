@@ -7,7 +7,10 @@ intent Rasa predicted are preferred: the best of them is the answer, so "how muc
 clearly better (by ``intent_margin``), which catches a misclassified intent. Without an
 intent (or for an intent with no entries) an answer needs ``min_score``; below it there is
 no answer (None) and the bot says it does not know rather than answer something else. The index reloads when the file changes, so
-editing the YAML changes the answers without code changes or restarts.
+editing the YAML changes the answers without code changes or restarts. Built by
+:meth:`FaqIndex.from_settings`, it also follows the published encoder (``recommender/active.py``):
+after a promotion or rollback the phrasings are re-encoded with the new encoder and swapped in
+together with it.
 
     from recommender.encoder import get_encoder
     faq = FaqIndex.from_file("data/faq/faq.yml", get_encoder())
@@ -20,10 +23,13 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import yaml
+
+if TYPE_CHECKING:
+    from recommender.active import Follower, Published
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,17 @@ class FaqEntry:
     @property
     def phrasings(self) -> tuple[str, ...]:
         return (self.question, *self.alternatives)
+
+
+@dataclass(frozen=True)
+class _Index:
+    """The entries with the vectors of their phrasings and the encoder that made them: replaced
+    as a whole, so a request never scores with one encoder against another's vectors."""
+
+    encoder: TextEncoder
+    entries: list[FaqEntry]
+    owners: np.ndarray
+    vectors: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -123,13 +140,13 @@ class FaqIndex:
         intent_margin: float = DEFAULT_INTENT_MARGIN,
         path: Path | None = None,
     ) -> None:
-        self.encoder = encoder
         self.min_score = min_score
         self.intent_margin = intent_margin
         self.path = path
         self._lock = threading.Lock()
         self._signature: tuple[int, int] | None = None
-        self._build(entries)
+        self._index = self._build(entries, encoder)
+        self.follower: Follower | None = None
 
     @classmethod
     def from_file(cls, path: str | Path, encoder: TextEncoder, **options: Any) -> FaqIndex:
@@ -140,19 +157,47 @@ class FaqIndex:
         return index
 
     @classmethod
-    def from_settings(cls, settings: Any = None) -> FaqIndex:
-        """The configured FAQ file (AISLE_FAQ) with the shared encoder."""
+    def from_settings(cls, settings: Any = None, interval: float = 1.0) -> FaqIndex:
+        """The configured FAQ file (AISLE_FAQ) with the active encoder (the published one if
+        any, else the shared one), following the pointer: checked at most every ``interval`` s."""
+        from recommender.active import Follower, load_encoder, read_active
         from recommender.encoder import get_encoder
         from recommender.settings import get_settings
 
-        return cls.from_file((settings or get_settings()).faq_path, get_encoder())
+        settings = settings or get_settings()
+        follower = Follower(settings, interval)  # before reading the pointer: no change is missed
+        published = read_active(settings)
+        encoder = get_encoder() if published is None else load_encoder(published.model, settings)
+        index = cls.from_file(settings.faq_path, encoder)
+        index.follower, follower.switch = follower, index._switch
+        return index
 
-    def _build(self, entries: list[FaqEntry], signature: tuple[int, int] | None = None) -> None:
+    @property
+    def encoder(self) -> TextEncoder:
+        return self._index.encoder
+
+    @property
+    def entries(self) -> list[FaqEntry]:
+        return self._index.entries
+
+    @staticmethod
+    def _build(entries: list[FaqEntry], encoder: TextEncoder) -> _Index:
         owners = [number for number, entry in enumerate(entries) for _ in entry.phrasings]
         texts = [text for entry in entries for text in entry.phrasings]
-        vectors = np.asarray(self.encoder.encode_documents(texts), dtype=np.float32)
-        self.entries, self._owners, self._vectors = entries, np.asarray(owners), vectors
-        self._signature = signature
+        vectors = np.asarray(encoder.encode_documents(texts), dtype=np.float32)
+        return _Index(encoder, entries, np.asarray(owners), vectors)
+
+    def _switch(self, published: Published) -> None:
+        """Re-encode the phrasings with the published encoder and swap both in."""
+        from recommender.active import load_encoder
+        from recommender.settings import get_settings
+
+        settings = self.follower.settings if self.follower else get_settings()
+        encoder = load_encoder(published.model, settings)
+        with self._lock:
+            if encoder is not self._index.encoder:
+                self._index = self._build(self._index.entries, encoder)
+                log.info("FAQ now encoded with %s", published.model)
 
     def reload_if_changed(self) -> bool:
         """Re-read the file when it changed on disk; a broken edit is logged and the previous
@@ -171,15 +216,19 @@ class FaqIndex:
             except FaqError as error:
                 log.warning("FAQ not reloaded, keeping the previous answers: %s", error)
                 return False
-            self._build(entries, signature)
+            self._index = self._build(entries, self._index.encoder)
             return True
 
     def scores(self, text: str) -> np.ndarray:
         """Best cosine similarity of ``text`` to each entry's phrasings (one per entry)."""
-        query = np.asarray(self.encoder.encode_query(text), dtype=np.float32)
-        similarities = self._vectors @ query
-        best = np.full(len(self.entries), -1.0, dtype=np.float32)
-        np.maximum.at(best, self._owners, similarities)
+        return self._scores(self._index, text)
+
+    @staticmethod
+    def _scores(index: _Index, text: str) -> np.ndarray:
+        query = np.asarray(index.encoder.encode_query(text), dtype=np.float32)
+        similarities = index.vectors @ query
+        best = np.full(len(index.entries), -1.0, dtype=np.float32)
+        np.maximum.at(best, index.owners, similarities)
         return best
 
     def answer(self, text: str, intent: str | None = None) -> FaqAnswer | None:
@@ -187,10 +236,14 @@ class FaqIndex:
         if not text or not text.strip():
             return None
         self.reload_if_changed()
-        scores = self.scores(text)
+        if self.follower is not None:
+            self.follower.poll()
+        index = self._index  # one encoder and its vectors for this answer
+        scores = self._scores(index, text)
         best = int(np.argmax(scores))
         own = [
-            number for number, entry in enumerate(self.entries) if intent and entry.intent == intent
+            number for number, entry in enumerate(index.entries)
+            if intent and entry.intent == intent
         ]
         if own:
             best_own = max(own, key=lambda number: scores[number])
@@ -199,7 +252,7 @@ class FaqIndex:
                 best = best_own
         elif scores[best] < self.min_score:
             return None
-        entry = self.entries[best]
+        entry = index.entries[best]
         return FaqAnswer(entry.question, entry.answer, round(float(scores[best]), 4), entry.intent)
 
     def entries_for(self, intent: str) -> list[FaqEntry]:

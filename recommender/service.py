@@ -7,22 +7,34 @@ with liked items as positives and rejected ones as negatives; with a shopper's i
 ``image`` vector's neighbours under the same filter, RRF-fused with the text results when there
 is text too) → rank (rerank formula in
 ``ranking.py``, then MMR) → relax (only when fewer than k passed) → explain.
+
+Built by :meth:`Recommender.from_settings`, it follows the published pointer
+(``recommender/active.py``): after a promotion or rollback it loads the new encoder and opens its
+store, then swaps the pair in at once; each request uses one pair from start to end.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recommender.catalog import Product
 from recommender.explain import explain
 from recommender.query import ConversationState, Query, Vocabulary, build_query, to_filter
 from recommender.ranking import Ranked, mmr, relaxation_steps, rerank, rrf_fuse, violations
 from recommender.settings import Settings, get_settings
-from recommender.sparse import query_vector
+from recommender.sparse import SparseStats, query_vector
 from recommender.store.base import VectorStore
+
+if TYPE_CHECKING:
+    from recommender.active import Follower, Published
+
+log = logging.getLogger(__name__)
 
 STORE_ONLY_KEYS = {"content_hash", "payload_hash", "in_stock", "in_stock_flag", "product_type"}
 
@@ -59,66 +71,152 @@ class Recommendation:
                 "relaxed": list(self.relaxed)}
 
 
+@dataclass(eq=False)
+class _Pair:
+    """A store with the encoder its vectors come from; requests in flight are counted so that a
+    replaced pair's store is closed only after its last request."""
+
+    store: VectorStore
+    encoder: Any
+    stats: SparseStats | None
+    vocabulary: Vocabulary | None = None
+    published: Published | None = None
+    users: int = 0
+    retired: bool = False
+
+    def vocab(self) -> Vocabulary:
+        if self.vocabulary is None:
+            fields = ["brand", "colors", "materials", "sizes", "gender", "category", "price"]
+            self.vocabulary = Vocabulary.from_products(self.store.payloads(fields))
+        return self.vocabulary
+
+
 class Recommender:
     def __init__(self, store: VectorStore, encoder: Any, vocabulary: Vocabulary | None = None,
                  candidates: int = 50, image_encoder: Any = None) -> None:
-        self.store = store
-        self.encoder = encoder
+        self._pair = _Pair(store, encoder, store.load_stats(), vocabulary)
         self.image_encoder = image_encoder
-        self._vocabulary = vocabulary
-        self._stats = store.load_stats()
         self.candidates = candidates
+        self._lock = threading.Lock()
+        self.follower: Follower | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Recommender:
+    def from_settings(cls, settings: Settings | None = None, interval: float = 1.0) -> Recommender:
+        """The configured pair (the published one if any, see ``active.py``), following the
+        pointer: checked at most every ``interval`` seconds."""
+        from recommender.active import Follower, open_pair, read_active
         from recommender.encoder import get_encoder
         from recommender.image import get_image_encoder
         from recommender.store import open_store
 
         settings = settings or get_settings()
-        return cls(open_store(settings), get_encoder(), image_encoder=get_image_encoder(settings))
+        follower = Follower(settings, interval)  # before reading the pointer: no change is missed
+        published = read_active(settings)
+        if published is None:
+            store, encoder = open_store(settings), get_encoder()
+        else:
+            encoder, store = open_pair(published, settings)
+        rec = cls(store, encoder, image_encoder=get_image_encoder(settings))
+        rec._pair.published = published
+        rec.follower, follower.switch = follower, rec._switch
+        return rec
+
+    # ---- the current pair ------------------------------------------------------------------
+    @property
+    def store(self) -> VectorStore:
+        return self._pair.store
+
+    @property
+    def encoder(self) -> Any:
+        return self._pair.encoder
+
+    @property
+    def published(self) -> Published | None:
+        """The published pair in use, or None (the configured store and the newest model)."""
+        return self._pair.published
 
     @property
     def vocabulary(self) -> Vocabulary:
-        if self._vocabulary is None:
-            fields = ["brand", "colors", "materials", "sizes", "gender", "category", "price"]
-            self._vocabulary = Vocabulary.from_products(self.store.payloads(fields))
-        return self._vocabulary
+        with self._use() as pair:
+            return pair.vocab()
+
+    @contextmanager
+    def _use(self) -> Iterator[_Pair]:
+        """The current pair for one request: kept open until the request is done."""
+        if self.follower is not None:
+            self.follower.poll()
+        with self._lock:
+            pair = self._pair
+            pair.users += 1
+        try:
+            yield pair
+        finally:
+            with self._lock:
+                pair.users -= 1
+                close = pair.retired and pair.users == 0
+            if close:
+                pair.store.close()
+
+    def _switch(self, published: Published) -> None:
+        """Load the published pair, warm it up, swap it in; close the old store when idle."""
+        from recommender.active import open_pair
+
+        if published.same_pair(self._pair.published):
+            return
+        settings = self.follower.settings if self.follower else get_settings()
+        encoder, store = open_pair(published, settings)
+        try:
+            pair = _Pair(store, encoder, store.load_stats(), published=published)
+            pair.vocab()
+            encoder.encode_query("warm up")
+        except BaseException:
+            store.close()
+            raise
+        with self._lock:
+            old, self._pair = self._pair, pair
+            old.retired = True
+            idle = old.users == 0
+        log.info("now serving encoder %s with store %s", published.model, published.store)
+        if idle:
+            old.store.close()
 
     def refresh(self) -> None:
         """Re-read vocabulary and IDF statistics after an ingest."""
-        self._vocabulary = None
-        self._stats = self.store.load_stats()
+        pair = self._pair
+        pair.vocabulary, pair.stats = None, pair.store.load_stats()
 
     def product(self, product_id: str) -> Product | None:
-        hits = self.store.get([str(product_id)])
+        with self._use() as pair:
+            hits = pair.store.get([str(product_id)])
         if not hits:
             return None
         data = {k: v for k, v in hits[0].payload.items() if k not in STORE_ONLY_KEYS}
         return Product.model_validate(data)
 
     # ---- the pipeline ----------------------------------------------------------------------
-    def _retrieve(self, query: Query, constraints, exclude: list[str], limit: int,
+    def _retrieve(self, pair: _Pair, query: Query, constraints, exclude: list[str], limit: int,
                   dense, sparse, image_vector=None) -> list[Ranked]:
-        spec = to_filter(constraints, exclude, self.vocabulary)
+        spec = to_filter(constraints, exclude, pair.vocab())
         if image_vector is not None:
-            image_hits = self.store.search_image(image_vector, spec, limit, with_vectors=True)
+            image_hits = pair.store.search_image(image_vector, spec, limit, with_vectors=True)
             has_text = dense is not None or (sparse is not None and bool(sparse)) or query.positive_ids
             if not has_text:
                 return rerank(image_hits, constraints.keywords)
-            text_hits = self._text_hits(query, spec, limit, dense, sparse)
+            text_hits = self._text_hits(pair, query, spec, limit, dense, sparse)
             return rerank(rrf_fuse([text_hits, image_hits])[:limit], constraints.keywords)
-        return rerank(self._text_hits(query, spec, limit, dense, sparse), constraints.keywords)
+        hits = self._text_hits(pair, query, spec, limit, dense, sparse)
+        return rerank(hits, constraints.keywords)
 
-    def _text_hits(self, query: Query, spec, limit: int, dense, sparse) -> list:
+    @staticmethod
+    def _text_hits(pair: _Pair, query: Query, spec, limit: int, dense, sparse) -> list:
         if query.positive_ids:
-            examples = self.store.get(query.positive_ids + query.negative_ids, with_vectors=True)
+            examples = pair.store.get(query.positive_ids + query.negative_ids, with_vectors=True)
             vectors = {h.product_id: h.text_vector for h in examples if h.text_vector is not None}
             positive = [vectors[i] for i in query.positive_ids if i in vectors]
             negative = [vectors[i] for i in query.negative_ids if i in vectors]
-            hits = self.store.recommend(positive, negative, spec, limit, with_vectors=True)
+            hits = pair.store.recommend(positive, negative, spec, limit, with_vectors=True)
         else:
-            hits = self.store.search(dense, sparse, spec, limit, prefetch_limit=max(100, limit),
+            hits = pair.store.search(dense, sparse, spec, limit, prefetch_limit=max(100, limit),
                                      with_vectors=True)
         return hits
 
@@ -126,6 +224,11 @@ class Recommender:
              relax: bool = True, pool: int | None = None, image: Any = None) -> Recommendation:
         """``image``: a shopper's picture (path, bytes or PIL image) to search by, with the
         conversation's text and filter when there are any."""
+        with self._use() as pair:  # one encoder + store pair from start to end
+            return self._rank(pair, state, k, diversify, relax, pool, image)
+
+    def _rank(self, pair: _Pair, state: ConversationState, k: int, diversify: bool, relax: bool,
+              pool: int | None, image: Any) -> Recommendation:
         timings: dict[str, float] = {}
         t0 = t = time.perf_counter()
 
@@ -137,21 +240,21 @@ class Recommender:
 
         query = build_query(state)
         lap("query")
-        dense = self.encoder.encode_query(query.text) if query.text else None
-        sparse = query_vector(query.text, self._stats) if query.text else None
-        image_vector = self._image_vector(image) if image is not None else None
+        dense = pair.encoder.encode_query(query.text) if query.text else None
+        sparse = query_vector(query.text, pair.stats) if query.text else None
+        image_vector = self._image_vector(pair, image) if image is not None else None
         lap("encode")
         limit = pool or max(self.candidates, 4 * k)
-        ranked = self._retrieve(query, query.constraints, query.exclude_ids, limit, dense, sparse,
+        ranked = self._retrieve(pair, query, query.constraints, query.exclude_ids, limit, dense, sparse,
                                 image_vector)
         lap("retrieve")
         picked = mmr(ranked, k) if diversify else ranked[:k]
         lap("rank")
         relaxed: dict[str, str] = {}
         if relax and len(picked) < k:
-            for constraints, notes in relaxation_steps(query.constraints, self.vocabulary):
+            for constraints, notes in relaxation_steps(query.constraints, pair.vocab()):
                 seen = query.exclude_ids + [r.hit.product_id for r in picked]
-                more = self._retrieve(query, constraints, seen, limit, dense, sparse, image_vector)
+                more = self._retrieve(pair, query, constraints, seen, limit, dense, sparse, image_vector)
                 extra = (mmr(more, k - len(picked)) if diversify else more[: k - len(picked)]) if more else []
                 for r in extra:
                     # report a relaxation only when a shown product needs it, as first needed
@@ -185,10 +288,10 @@ class Recommender:
         """Products that look like the shopper's picture (under the conversation's filter)."""
         return self.rank(state or ConversationState(), k, image=image)
 
-    def _image_vector(self, image: Any):
+    def _image_vector(self, pair: _Pair, image: Any):
         if self.image_encoder is None:
             raise ValueError("searching by image needs an image model (set AISLE_IMAGE_MODEL)")
-        if self.store.image_dim != self.image_encoder.dim:
+        if pair.store.image_dim != self.image_encoder.dim:
             raise ValueError(f"the store has no image vectors of size {self.image_encoder.dim}; "
                              "ingest the catalog with the image model first")
         return self.image_encoder.encode_image(image)

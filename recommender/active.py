@@ -1,0 +1,392 @@
+"""Blue/green publishing of the encoder with its own vectors, and the pointer servers follow.
+
+Publishing a model ingests the catalog with that encoder into a *new* store (Qdrant Edge: a folder
+``var/stores/<model>-<hash>/``; Qdrant server: a collection ``<AISLE_COLLECTION>-<model>-<hash>``),
+then atomically replaces the pointer ``var/active.json`` (model, store, time, the previous pair).
+No store that anybody reads is ever written with another encoder.
+
+Running processes (:class:`recommender.service.Recommender`, :class:`recommender.faq.FaqIndex`)
+stat the pointer at most once per second through a :class:`Follower`; when it changed, they load
+the new encoder and open the new store in a background thread and swap both in at once. A pointer
+that cannot be loaded is logged and the current pair keeps serving.
+
+Without a pointer (nobody has published) everything uses ``AISLE_STORE_PATH`` /
+``AISLE_COLLECTION`` and the newest model, as before. A pointer written for another store
+backend than ``AISLE_STORE`` is ignored.
+
+Retention: publishing keeps the new store, the one served until then (a running server may still
+use it for a moment) and the rollback target (the previous model's store: a rollback reuses it and
+ingests only catalog changes). Older published stores are deleted; an Edge folder that a process
+still has open is skipped until a later publish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from recommender.settings import ROOT, Settings, get_settings
+
+if TYPE_CHECKING:
+    from recommender.encoder import Encoder
+    from recommender.ingest import IngestReport
+    from recommender.store.base import VectorStore
+
+log = logging.getLogger(__name__)
+
+POINTER = "active.json"
+STORES = "stores"
+
+
+class PointerError(ValueError):
+    """The pointer file cannot be read or names something unusable."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """One published pair: the encoder folder and the store its vectors are in."""
+
+    model: Path
+    backend: str  # "edge" or "server"
+    store: str  # Edge folder, or collection name
+    published_at: str
+    fingerprint: str = ""  # of the model's files: a folder name can come back with other weights
+    previous: Published | None = None
+
+    def to_dict(self, settings: Settings) -> dict[str, Any]:
+        store = self.store
+        if self.backend == "edge":
+            store = _relative(Path(store), settings.var_dir)
+        data: dict[str, Any] = {"model": _relative(self.model, ROOT), "backend": self.backend,
+                                "store": store, "published_at": self.published_at,
+                                "fingerprint": self.fingerprint}
+        if self.previous is not None:
+            data["previous"] = replace(self.previous, previous=None).to_dict(settings)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any, settings: Settings) -> Published:
+        if not isinstance(data, dict) or not all(
+            isinstance(data.get(key), str) and data[key] for key in ("model", "backend", "store")
+        ):
+            raise PointerError("expected an object with 'model', 'backend' and 'store'")
+        store = data["store"]
+        if data["backend"] == "edge":
+            store = str(_absolute(store, settings.var_dir))
+        previous = data.get("previous")
+        return cls(_absolute(data["model"], ROOT), data["backend"], store,
+                   str(data.get("published_at", "")), str(data.get("fingerprint", "")),
+                   cls.from_dict(previous, settings) if previous else None)
+
+    def same_pair(self, other: Published | None) -> bool:
+        return other is not None and (self.model, self.backend, self.store) == (
+            other.model, other.backend, other.store)
+
+
+def model_fingerprint(model: Path) -> str:
+    """Names, sizes and times of the model's files: cheap, and changes with the weights."""
+    parts = sorted(f"{f.relative_to(model)}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
+                   for f in model.rglob("*") if f.is_file())
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def _relative(path: Path, base: Path) -> str:
+    """Paths under ``base`` are written relative to it, so the project folder can move."""
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _absolute(text: str, base: Path) -> Path:
+    path = Path(text)
+    return path if path.is_absolute() else base / path
+
+
+# ---- the pointer file ------------------------------------------------------------------------
+def pointer_path(settings: Settings) -> Path:
+    return settings.var_dir / POINTER
+
+
+def read_pointer(settings: Settings | None = None) -> Published | None:
+    """The published pair, or None when nothing was published; :class:`PointerError` if corrupt."""
+    settings = settings or get_settings()
+    path = pointer_path(settings)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise PointerError(f"{path}: {exc}") from exc
+    try:
+        return Published.from_dict(json.loads(text), settings)
+    except (ValueError, TypeError) as exc:
+        raise PointerError(f"{path}: {exc}") from exc
+
+
+def read_active(settings: Settings) -> Published | None:
+    """The pointer if it is for the configured store backend (else None, with a warning)."""
+    published = read_pointer(settings)
+    if published is not None and published.backend != settings.store_backend.lower():
+        log.warning("ignoring %s: it is for the %s store, AISLE_STORE is %s",
+                    pointer_path(settings), published.backend, settings.store_backend)
+        return None
+    return published
+
+
+def pointer_in_use(settings: Settings) -> bool:
+    """Whether stores are published for this backend (an unreadable pointer counts: publishing
+    replaces it)."""
+    try:
+        return read_active(settings) is not None
+    except PointerError:
+        return True
+
+
+def write_pointer(published: Published, settings: Settings) -> Path:
+    """Write the pointer atomically: a reader sees the old file or the new one, never a part."""
+    path = pointer_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        handle.write(json.dumps(published.to_dict(settings), indent=2) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+# ---- opening a published pair ---------------------------------------------------------------
+def store_settings(settings: Settings, backend: str, store: str) -> Settings:
+    """``settings`` pointing at one published store."""
+    if backend == "edge":
+        return replace(settings, store_backend="edge", store_path=Path(store))
+    return replace(settings, store_backend=backend, collection=store)
+
+
+_encoders: weakref.WeakValueDictionary[tuple[str, str], Encoder] = weakref.WeakValueDictionary()
+_encoders_lock = threading.Lock()
+
+
+def load_encoder(model: Path, settings: Settings) -> Encoder:
+    """The encoder of ``model``, shared by everything in this process that uses it right now
+    (the recommender and the FAQ index switch to the same object, loaded once)."""
+    from recommender.encoder import Encoder
+
+    key = (str(model), settings.encoder_backend)
+    with _encoders_lock:
+        encoder = _encoders.get(key)
+        if encoder is None:
+            if not model.is_dir():
+                raise FileNotFoundError(f"encoder folder {model} is missing")
+            encoder = Encoder(model_path=model, settings=settings)
+            _encoders[key] = encoder
+        return encoder
+
+
+def embedded_by(store: VectorStore) -> str | None:
+    """The model id the store's vectors come from (ingest records it in ``content_hash``)."""
+    for payload in store.payloads(["content_hash"]):
+        _, _, model_id = str(payload.get("content_hash", "")).partition("@")
+        return model_id.split("+", 1)[0]
+    return None
+
+
+def open_pair(published: Published, settings: Settings) -> tuple[Encoder, VectorStore]:
+    """Load the encoder and open the store of ``published``; refuse a store whose vectors were
+    written by another encoder."""
+    from recommender.store import open_store
+
+    if published.backend == "edge" and not Path(published.store, "shard").is_dir():
+        raise FileNotFoundError(f"published store {published.store} is missing")
+    encoder = load_encoder(published.model, settings)
+    store = open_store(store_settings(settings, published.backend, published.store))
+    model_id = embedded_by(store)
+    if model_id not in (None, encoder.model_id):
+        store.close()
+        raise PointerError(f"store {published.store} holds vectors of {model_id}, "
+                           f"not of {encoder.model_id}")
+    return encoder, store
+
+
+# ---- publishing ------------------------------------------------------------------------------
+def _new_store_name(model: Path, settings: Settings) -> str:
+    token = hashlib.sha256(f"{model}:{time.time_ns()}:{os.getpid()}".encode()).hexdigest()[:8]
+    name = f"{model.name}-{token}"
+    if settings.store_backend.lower() == "edge":
+        return str(settings.var_dir / STORES / name)
+    return f"{settings.collection}-{name}"
+
+
+def publish(model: Path, settings: Settings | None = None,
+            catalog: Path | None = None) -> tuple[Published, IngestReport]:
+    """Ingest ``catalog`` (default: AISLE_CATALOG) with ``model`` into a new store, then point
+    the pointer at it. Reuses the previous pair's store when it was built with this very model
+    (same folder and fingerprint: a rollback), so only catalog changes are ingested there."""
+    from recommender.image import get_image_encoder
+    from recommender.ingest import ingest
+    from recommender.store import open_store
+
+    settings = settings or get_settings()
+    backend = settings.store_backend.lower()
+    if backend not in ("edge", "server"):
+        raise ValueError(f"cannot publish into the {backend!r} store: it lives in one process")
+    model, catalog = Path(model).resolve(), Path(catalog or settings.catalog_path)
+    if not catalog.is_file():
+        raise FileNotFoundError(f"catalog {catalog} not found")
+    try:
+        current = read_active(settings)
+    except PointerError as exc:
+        log.warning("replacing an unreadable pointer: %s", exc)
+        current = None
+    encoder = load_encoder(model, settings)
+    fingerprint = model_fingerprint(model)
+
+    store = None
+    previous = current.previous if current else None
+    if previous and (previous.model, previous.fingerprint, previous.backend) == (
+            model, fingerprint, backend):
+        try:
+            location = previous.store
+            store = open_store(store_settings(settings, backend, location))
+        except Exception as exc:  # noqa: BLE001 - e.g. still open in a server that lags behind
+            log.warning("not reusing %s (%s): publishing into a new store", previous.store, exc)
+            store = None
+    if store is None:
+        location = _new_store_name(model, settings)
+        store = open_store(store_settings(settings, backend, location))
+    try:
+        report = ingest(catalog, store, encoder, image_encoder=get_image_encoder(settings),
+                        image_dir=settings.image_dir or None)
+    finally:
+        store.close()
+
+    # the rollback target: the pair served until now, unless that is this model again
+    rollback = current.previous if current and current.model == model else current
+    published = Published(model, backend, location,
+                          datetime.now(UTC).isoformat(timespec="seconds"), fingerprint,
+                          replace(rollback, previous=None) if rollback else None)
+    write_pointer(published, settings)
+    log.info("published %s with store %s (%s)", model, location, report.summary())
+    keep = {published.store} | {p.store for p in (current, rollback) if p is not None}
+    try:
+        prune(settings, keep)
+    except Exception:  # published all the same; old stores are deleted next time
+        log.exception("could not delete old published stores")
+    return published, report
+
+
+def prune(settings: Settings, keep: set[str]) -> list[str]:
+    """Delete published stores other than ``keep`` (see Retention in the module docstring)."""
+    removed = []
+    if settings.store_backend.lower() == "edge":
+        folder = settings.var_dir / STORES
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if str(path) in keep or not path.is_dir():
+                continue
+            if _edge_in_use(path):
+                log.info("keeping %s: a process still has it open", path)
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path))
+    else:
+        from qdrant_client import QdrantClient
+
+        from recommender.store.server import stats_file
+
+        ours = re.compile(rf"^{re.escape(settings.collection)}-.+-[0-9a-f]{{8}}$")
+        client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
+        try:
+            for collection in client.get_collections().collections:
+                if ours.match(collection.name) and collection.name not in keep:
+                    client.delete_collection(collection.name)
+                    stats_file(settings.var_dir, collection.name).unlink(missing_ok=True)
+                    removed.append(collection.name)
+        finally:
+            client.close()
+    return removed
+
+
+def _edge_in_use(path: Path) -> bool:
+    """Qdrant Edge locks a shard's WAL while a process has it open."""
+    if not (path / "shard" / "edge_config.json").exists():
+        return False  # a half-written folder from a failed publish
+    import qdrant_edge as qe
+
+    try:
+        qe.EdgeShard.load(str(path / "shard")).close()
+    except Exception as exc:  # noqa: BLE001 - the binding raises a plain Exception
+        return "WouldBlock" in str(exc)
+    return False
+
+
+# ---- following the pointer in a running process ----------------------------------------------
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size  # os.replace gives a new inode
+
+
+class Follower:
+    """Calls ``switch(published)`` when the pointer changes.
+
+    :meth:`poll` is cheap enough for every request: at most one ``stat`` per ``interval``
+    seconds. On a change it starts one background thread that reads the pointer and calls
+    ``switch``, which loads the new objects and swaps them in; an error is logged, the old
+    objects keep serving, and the next change of the pointer is tried again.
+    """
+
+    def __init__(self, settings: Settings, interval: float = 1.0,
+                 switch: Callable[[Published], None] | None = None) -> None:
+        self.switch = switch
+        self.settings = settings
+        self.path = pointer_path(settings)
+        self.interval = interval
+        self._seen = _signature(self.path)  # taken before the caller loads: no change is missed
+        self._next_check = time.monotonic() + interval
+        self._busy = threading.Lock()  # held while a switch runs (released by its thread)
+
+    def poll(self) -> None:
+        now = time.monotonic()
+        if now < self._next_check:
+            return
+        self._next_check = now + self.interval
+        signature = _signature(self.path)
+        if signature is None or signature == self._seen or not self._busy.acquire(blocking=False):
+            return
+        threading.Thread(target=self._run, args=(signature,), daemon=True,
+                         name="aisle-follow-pointer").start()
+
+    def join(self) -> None:
+        """Wait until no switch is running (tests, shutdown)."""
+        with self._busy:
+            pass
+
+    def _run(self, signature: tuple[int, int, int]) -> None:
+        try:
+            published = read_active(self.settings)
+            if published is None:
+                log.warning("%s names no usable store; keeping the current encoder and store",
+                            self.path)
+            elif self.switch is not None:
+                self.switch(published)
+        except Exception:
+            log.exception("could not switch to the pair in %s; keeping the current encoder "
+                          "and store", self.path)
+        finally:
+            self._seen = signature  # retried when the pointer changes again
+            self._busy.release()
