@@ -9,7 +9,7 @@ RASA       := $(VENV_RASA)/bin/rasa
 CATALOG    ?= data/catalog/products.jsonl
 LOOKUPS    := data/nlu/generated/lookups.yml
 RASA_MODEL := models/aisle.tar.gz
-RASA_INPUTS := config.yml domain.yml $(LOOKUPS) $(shell find data/nlu data/stories data/rules -name '*.yml' -not -path '*/generated/*' 2>/dev/null)
+RASA_INPUTS := config.yml domain.yml $(LOOKUPS) $(shell find data/nlu data/stories data/rules -name '*.yml' -not -path '*/generated/*' -not -path '*/reviewed/*' 2>/dev/null)
 
 export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
@@ -71,12 +71,17 @@ data/catalog/products.jsonl: data/catalog/generate_catalog.py | $(VENV)/.install
 $(LOOKUPS): $(CATALOG) data/nlu/build_lookups.py | $(VENV)/.installed
 	$(PY) data/nlu/build_lookups.py --catalog $(CATALOG) --out $@
 
-var/.ingested: $(CATALOG) $(wildcard models/encoder/*/training.json) | $(VENV)/.installed
+# recommender/catalog.py decides the embedded text: a change there re-embeds (ingest is incremental)
+var/.ingested: $(CATALOG) recommender/catalog.py $(wildcard models/encoder/*/training.json) | $(VENV)/.installed
 	$(PY) -m recommender ingest $(CATALOG)
 	@touch $@
 
-$(RASA_MODEL): $(RASA_INPUTS) | $(VENV_RASA)/.installed
-	$(RASA) train --fixed-model-name aisle --out models --num-threads 2
+# new reviewed examples (data/nlu/reviewed) do not retrain the model here: `make retrain` trains
+# a candidate and gates it. Their held-out share never trains a model (see `rasa-data` in
+# recommender/training/rasa_candidate.py).
+$(RASA_MODEL): $(RASA_INPUTS) | $(VENV_RASA)/.installed $(VENV)/.installed
+	$(RASA) train --fixed-model-name aisle --out models --num-threads 2 \
+	  --data $$($(PY) -m recommender.training rasa-data)
 
 build: setup data var/.ingested $(RASA_MODEL)
 
@@ -109,14 +114,16 @@ eval: setup data
 	$(PY) scripts/eval_table.py --catalog $(CATALOG)
 
 # Learning loop (recommender/training): export logged chats, fine-tune a candidate encoder, gate,
-# promote or refuse, report to reports/. A promoted encoder needs its vectors: re-ingest.
+# promote or refuse, report to reports/. Promotion and rollback publish the active encoder with
+# its own vectors into a new store under var/stores/ and switch var/active.json, which a running
+# action server follows (recommender/active.py); no separate ingest.
 retrain: build
-	$(PY) -m recommender.training retrain $(if $(SINCE),--since $(SINCE))
-	$(PY) -m recommender ingest $(CATALOG) && touch var/.ingested
+	AISLE_CATALOG=$(CATALOG) $(PY) -m recommender.training retrain $(if $(SINCE),--since $(SINCE))
+	@touch var/.ingested
 
 rollback: | $(VENV)/.installed
-	$(PY) -m recommender.training rollback
-	$(PY) -m recommender ingest $(CATALOG) && touch var/.ingested
+	AISLE_CATALOG=$(CATALOG) $(PY) -m recommender.training rollback
+	@touch var/.ingested
 
 eval-nlu: build
 	$(VENV_RASA)/bin/python scripts/eval_nlu.py --model $(RASA_MODEL)

@@ -2,9 +2,14 @@
 
     export   [--since 7d] [--until …] [--tracker-url URL | --tracker-db URL] [--out DIR]
     review   list [--export DIR] | apply --id ID --intent NAME [--entities JSON] [--reviewer NAME] | build
-    retrain  [--export DIR|latest] [--candidate-encoder DIR] [--dry-run] …   (make retrain)
-    rollback                                                                   (make rollback)
-    status   the active encoder, the promoted folders, the newest export
+    retrain  [--export DIR|latest] [--candidate-encoder DIR] [--rasa|--no-rasa] [--dry-run] …  (make retrain)
+    rollback [--model encoder|rasa|both]                   (make rollback: the encoder)
+    status   the active encoder, the published pair, the promoted folders, the Rasa model and
+             its kept predecessors, the newest export
+    rasa-data  `rasa train --data` paths: data/ with the reviewed examples minus the held-out ones
+
+Promotion (in ``retrain``) and ``rollback`` publish the model that becomes active into a new store
+and switch the pointer a running action server follows (``recommender/active.py``).
 """
 
 from __future__ import annotations
@@ -54,23 +59,63 @@ def _retrain(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from recommender.training.models import rollback_encoder
+    from recommender.training.models import rasa_model_path, rollback_encoder, rollback_rasa_model
 
-    retired, active = rollback_encoder()
-    print(json.dumps({"retired": str(retired) if retired else None, "active": str(active)}))
-    if retired is None:
-        print("nothing to roll back: no promoted encoder (the base model is active)", file=sys.stderr)
+    if args.model in ("encoder", "both"):
+        retired, active = rollback_encoder()
+        print(json.dumps({"retired": str(retired) if retired else None, "active": str(active)}))
+        if retired is None:
+            print("nothing to roll back: no promoted encoder (the base model is active)", file=sys.stderr)
+    if args.model in ("rasa", "both"):
+        from recommender.training.rasa_candidate import reload_server
+
+        retired, restored = rollback_rasa_model()
+        active = rasa_model_path()
+        reload = reload_server(active) if restored and args.reload else None
+        print(json.dumps({"rasa_retired": str(retired) if retired else None,
+                          "rasa_restored": restored.name if restored else None,
+                          "rasa_active": str(active), "rasa_reload": reload}))
+        if restored is None:
+            print(f"nothing to roll back: no previous Rasa model next to {active}", file=sys.stderr)
     return 0
 
 
 def _status(args: argparse.Namespace) -> int:
+    from recommender.active import PointerError, read_pointer
+    from recommender.settings import get_settings
     from recommender.training.export import latest_export
-    from recommender.training.models import active_encoder, encoder_folders
+    from recommender.training.models import (
+        active_encoder,
+        encoder_folders,
+        rasa_history,
+        rasa_model_path,
+    )
+    from recommender.training.rasa_candidate import model_trained_at
     from recommender.training.retrain import work_dir
 
-    print(json.dumps({"active_encoder": str(active_encoder()),
+    settings = get_settings()
+    rasa = rasa_model_path()
+    trained = model_trained_at(rasa) if rasa.exists() else None
+    try:
+        pointer = read_pointer(settings)
+        published = pointer.to_dict(settings) if pointer else None
+    except PointerError as exc:
+        published = {"error": str(exc)}
+    print(json.dumps({"active_encoder": str(active_encoder()), "published": published,
                       "promoted": [p.name for p in encoder_folders()],
+                      "rasa_model": str(rasa), "rasa_trained_at": trained.isoformat() if trained else None,
+                      "rasa_history": [p.name for p in rasa_history()],
                       "latest_export": str(latest_export(work_dir() / "exports"))}))
+    return 0
+
+
+def _rasa_data(args: argparse.Namespace) -> int:
+    from recommender.settings import get_settings
+    from recommender.training.rasa_candidate import stage_training_data
+
+    settings = get_settings()
+    paths = stage_training_data(settings.reviewed_dir, args.out or settings.training_dir / "rasa-data")
+    print(" ".join(map(str, paths)))
     return 0
 
 
@@ -100,8 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("retrain", help="one round: export, train, evaluate, gate, promote, report")
     rt.add_arguments(p)
     p.set_defaults(func=_retrain)
-    sub.add_parser("rollback", help="retire the newest promoted encoder").set_defaults(func=_rollback)
-    sub.add_parser("status", help="active encoder and exports").set_defaults(func=_status)
+    p = sub.add_parser("rollback", help="back to the previous encoder and/or Rasa model")
+    p.add_argument("--model", choices=("encoder", "rasa", "both"), default="encoder",
+                   help="encoder: retire the newest promoted encoder (default); "
+                        "rasa: put the previous models/aisle.tar.gz back")
+    p.add_argument("--no-reload", dest="reload", action="store_false",
+                   help="do not ask a running Rasa server (AISLE_RASA_URL) to load the restored model")
+    p.set_defaults(func=_rollback)
+    sub.add_parser("status", help="active encoder, Rasa model and exports").set_defaults(func=_status)
+    p = sub.add_parser("rasa-data", help="print `rasa train --data` paths without the held-out reviewed examples")
+    p.add_argument("--out", type=Path, help="folder for the reviewed training split (default var/training/rasa-data)")
+    p.set_defaults(func=_rasa_data)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.func(args) or 0)

@@ -1,7 +1,11 @@
 """Model folders: the active encoder is the newest folder under ``models/encoder`` (see
 :func:`recommender.encoder.resolve_model_path`); promotion adds a folder, rollback moves the
 newest aside into ``models/encoder-retired/``. Earlier folders stay, so every rollback lands on
-the previous model (and finally on the base model)."""
+the previous model (and finally on the base model).
+
+Both publish the model that becomes active (:func:`recommender.active.publish`): its vectors go into
+a new store and the pointer a running action server follows is switched to it. A failed publish
+undoes the move, so the newest folder and the served pair never disagree."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from recommender.active import publish as publish_model
 from recommender.encoder import _has_model, resolve_model_path
 from recommender.settings import Settings, get_settings
 
@@ -40,8 +45,9 @@ def _log(settings: Settings, record: dict) -> None:
         handle.write(json.dumps({"time": datetime.now(UTC).isoformat(timespec="seconds"), **record}) + "\n")
 
 
-def promote_encoder(candidate: Path, settings: Settings | None = None) -> Path:
-    """Move ``candidate`` into the encoder folder as the newest model; return its new path."""
+def promote_encoder(candidate: Path, settings: Settings | None = None, publish: bool = True) -> Path:
+    """Copy ``candidate`` into the encoder folder as the newest model and publish it (unless
+    ``publish`` is false); return its new path."""
     settings = settings or get_settings()
     settings.encoder_dir.mkdir(parents=True, exist_ok=True)
     target = settings.encoder_dir / candidate.name
@@ -57,12 +63,20 @@ def promote_encoder(candidate: Path, settings: Settings | None = None) -> Path:
     os.utime(staging, (stamp, stamp))  # newest wins in resolve_model_path
     staging.rename(target)
     os.utime(target, (stamp, stamp))
+    if publish:
+        try:
+            publish_model(target, settings)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)  # not promoted: the served model stays active
+            raise
     _log(settings, {"action": "promote", "model": target.name, "from": str(candidate)})
     return target
 
 
-def rollback_encoder(settings: Settings | None = None) -> tuple[Path | None, Path]:
-    """Retire the newest promoted encoder; return (retired folder or None, now active model)."""
+def rollback_encoder(settings: Settings | None = None, publish: bool = True
+                     ) -> tuple[Path | None, Path]:
+    """Retire the newest promoted encoder and publish the one now active (unless ``publish`` is
+    false); return (retired folder or None, now active model)."""
     settings = settings or get_settings()
     folders = encoder_folders(settings)
     if not folders:
@@ -75,5 +89,75 @@ def rollback_encoder(settings: Settings | None = None) -> tuple[Path | None, Pat
         target = retired / f"{newest.name}-{int(time.time())}"
     newest.rename(target)
     active = active_encoder(settings)
+    if publish:
+        try:
+            publish_model(active, settings)
+        except BaseException:
+            target.rename(newest)  # still serving the newest: keep it active
+            raise
     _log(settings, {"action": "rollback", "retired": newest.name, "active": active.name})
     return target, active
+
+
+# ---------------------------------------------------------------- the Rasa model
+# Rasa serves one file, models/aisle.tar.gz (Makefile, Procfile; AISLE_RASA_MODEL overrides it).
+# Promotion keeps the file it replaces in models/rasa-history/ and swaps the candidate in with an
+# atomic rename; rollback renames the newest kept file back into place and keeps the replaced one
+# in models/rasa-retired/. Every step is logged to models/rasa-history.jsonl.
+
+def rasa_model_path() -> Path:
+    from recommender.settings import ROOT
+
+    path = Path(os.environ.get("AISLE_RASA_MODEL") or ROOT / "models/aisle.tar.gz")
+    return path if path.is_absolute() else ROOT / path
+
+
+def rasa_history(active: Path | None = None) -> list[Path]:
+    """Kept previous Rasa models, oldest first (the last one is what rollback restores)."""
+    folder = (active or rasa_model_path()).parent / "rasa-history"
+    return sorted(folder.glob("*.tar.gz")) if folder.is_dir() else []
+
+
+def _rasa_keep(source: Path, folder: Path) -> Path:
+    """Copy ``source`` into ``folder`` under a time-ordered name (sorting by name = by time)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    while True:
+        target = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S.%fZ}.tar.gz"
+        if not target.exists():
+            break
+    partial = folder / f".{target.name}.partial"
+    shutil.copy2(source, partial)
+    partial.rename(target)
+    return target
+
+
+def _rasa_log(active: Path, record: dict) -> None:
+    with (active.parent / "rasa-history.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"time": datetime.now(UTC).isoformat(timespec="seconds"), **record}) + "\n")
+
+
+def promote_rasa_model(candidate: Path, active: Path | None = None) -> Path | None:
+    """Make ``candidate`` the served Rasa model; return where the replaced one was kept."""
+    active = active or rasa_model_path()
+    active.parent.mkdir(parents=True, exist_ok=True)
+    kept = _rasa_keep(active, active.parent / "rasa-history") if active.exists() else None
+    staging = active.with_name(f".{active.name}.partial")  # same folder: the rename is atomic
+    shutil.copyfile(candidate, staging)  # a fresh file time: make sees it newer than its inputs
+    os.replace(staging, active)
+    _rasa_log(active, {"action": "promote", "from": str(candidate), "kept": kept.name if kept else None})
+    return kept
+
+
+def rollback_rasa_model(active: Path | None = None) -> tuple[Path | None, Path | None]:
+    """Put the newest kept Rasa model back; return (where the replaced one was retired, the file
+    restored from the history), or (None, None) when there is nothing to roll back to."""
+    active = active or rasa_model_path()
+    history = rasa_history(active)
+    if not history:
+        return None, None
+    previous = history[-1]
+    retired = _rasa_keep(active, active.parent / "rasa-retired") if active.exists() else None
+    os.replace(previous, active)
+    os.utime(active)  # newer than the training data, so make does not retrain over the rollback
+    _rasa_log(active, {"action": "rollback", "restored": previous.name, "retired": retired.name if retired else None})
+    return retired, previous

@@ -9,7 +9,12 @@
    judgments and ``data/eval/`` (nDCG@10, recall@100; the shipped hybrid pipeline);
 4. gate (:mod:`recommender.training.gate`) and promote the candidate into ``models/encoder/``
    when it passes (the previous folders stay for ``rollback``);
-5. write the report (Markdown + SVG chart + JSON) to ``reports/``.
+5. Rasa, with its own gate and decision (:mod:`recommender.training.rasa_candidate`): when
+   reviewed examples changed after the current model was trained (or ``--rasa``), train a
+   candidate on the project's data plus the reviewed examples minus a held-out share, score both
+   models on the held-out examples and ``tests/test_stories.yml``, promote into
+   ``models/aisle.tar.gz`` when it passes (the previous model is kept for ``rollback --model rasa``);
+6. write the report (Markdown + SVG charts + JSON) to ``reports/``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from recommender.training.evaluate import JudgedSet, evaluate_encoder
 from recommender.training.export import export, latest_export
 from recommender.training.gate import DEFAULT_MARGIN, DEFAULT_MIN_GAIN, RETRIEVAL_GATES, decide
 from recommender.training.models import active_encoder, promote_encoder
+from recommender.training.rasa_candidate import HOLDOUT_EVERY, MIN_HELDOUT, RoundOptions, run_round
 from recommender.training.report import write_report
 from recommender.training.sources import (
     GatewayDatabase,
@@ -91,6 +97,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-qrels", type=Path, default=ROOT / "data/eval/qrels.tsv")
     parser.add_argument("--reports-dir", type=Path, default=ROOT / "reports")
     parser.add_argument("--dry-run", action="store_true", help="gate and report, never promote")
+    rasa = parser.add_argument_group("Rasa")
+    rasa.add_argument("--rasa", action=argparse.BooleanOptionalAction, default=None,
+                      help="retrain Rasa (default: only when reviewed examples are newer than the current model)")
+    rasa.add_argument("--rasa-candidate", type=Path, help="gate this Rasa model archive instead of training one")
+    rasa.add_argument("--rasa-config", type=Path, default=ROOT / "config.yml")
+    rasa.add_argument("--rasa-stories", type=Path, default=ROOT / "tests/test_stories.yml")
+    rasa.add_argument("--rasa-nlu-test", type=Path, action="append", default=[],
+                      help="a fixed NLU test file (Rasa YAML, not training data) added to the held-out examples")
+    rasa.add_argument("--rasa-holdout-every", type=int, default=HOLDOUT_EVERY,
+                      help="hold out reviewed examples whose text hash is divisible by this")
+    rasa.add_argument("--rasa-min-heldout", type=int, default=MIN_HELDOUT,
+                      help="fewer NLU test examples than this: nlu/macro_f1 is not gated")
+    rasa.add_argument("--no-rasa-reload", dest="rasa_reload", action="store_false",
+                      help="do not ask a running Rasa server (AISLE_RASA_URL) to load a promoted model")
 
 
 def train_candidate(args: argparse.Namespace, pairs: Path, current: Path) -> Path:
@@ -155,6 +175,13 @@ def retrain(args: argparse.Namespace) -> dict[str, Any]:
     if decision.promote and not args.dry_run:
         promoted = promote_encoder(Path(candidate))
     lap("promote")
+
+    # 5. Rasa: its own candidate, held-out data, gate and promotion
+    rasa = run_round(RoundOptions(
+        flag=args.rasa, config=args.rasa_config, stories=args.rasa_stories, nlu_tests=args.rasa_nlu_test,
+        candidate=args.rasa_candidate, every=args.rasa_holdout_every, min_heldout=args.rasa_min_heldout,
+        margin=args.margin, min_gain=args.min_gain, dry_run=args.dry_run, reload=args.rasa_reload), stamp)
+    timings |= {f"rasa_{name}": seconds for name, seconds in rasa.timings.items()}
     timings["total"] = round(time.perf_counter() - started, 1)
 
     # 5. report
@@ -173,9 +200,10 @@ def retrain(args: argparse.Namespace) -> dict[str, Any]:
         "evaluation mode": args.mode,
         "seconds": timings,
         "cpus": os.cpu_count(),
-        "rasa": "not retrained in this round (see the lead's notes)",
+        "rasa": rasa.summary(),
     }
-    report = write_report(Path(args.reports_dir), stamp, decision, current_metrics, candidate_metrics, context)
+    report = write_report(Path(args.reports_dir), stamp, decision, current_metrics, candidate_metrics, context,
+                          rasa=rasa, dry_run=args.dry_run)
     return {"decision": decision.to_dict(), "promoted": str(promoted) if promoted else None,
             "report": str(report), "export": str(folder), "candidate": str(candidate),
-            "current": str(current), "timings": timings}
+            "current": str(current), "timings": timings, "rasa": rasa.to_dict()}

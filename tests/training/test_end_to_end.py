@@ -104,6 +104,7 @@ def test_simulate_export_review_and_refuse_a_worse_candidate(rasa_stack: RasaSta
 
     # 4. a deliberately worse candidate is refused on the same held-out data, nothing promoted
     args = parser.parse_args(["--export", str(folder), "--catalog", str(small_catalog), "--mode", "dense",
+                              "--no-rasa",  # the Rasa round has its own tests (test_rasa_*.py)
                               "--candidate-encoder", str(worse_encoder), "--reports-dir", str(tmp_path / "reports")])
     result = retrain(args)
     assert result["decision"]["promote"] is False and "worse" in result["decision"]["reason"]

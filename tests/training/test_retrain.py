@@ -19,7 +19,7 @@ def test_a_deliberately_worse_candidate_is_refused(tmp_path, monkeypatch, small_
     export = title_judgments(small_catalog, tmp_path / "export")
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    args = parser.parse_args(["--export", str(export), "--catalog", str(small_catalog),
+    args = parser.parse_args(["--export", str(export), "--catalog", str(small_catalog), "--no-rasa",
                               "--candidate-encoder", str(worse_encoder),
                               "--reports-dir", str(tmp_path / "reports"), "--mode", "dense"])
     result = retrain(args)
@@ -44,20 +44,22 @@ def _fake_model(folder):
 
 def test_promotion_makes_the_candidate_active_and_rollback_restores_the_previous(tmp_path, monkeypatch):
     monkeypatch.setenv("AISLE_ENCODER_DIR", str(tmp_path / "models/encoder"))
+    monkeypatch.setenv("AISLE_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.delenv("AISLE_ENCODER", raising=False)
     from recommender.encoder import resolve_model_path
 
-    first = promote_encoder(_fake_model(tmp_path / "cand/20240101T000000Z"))
+    # fake model folders cannot be published (tests/training/test_publish.py covers publishing)
+    first = promote_encoder(_fake_model(tmp_path / "cand/20240101T000000Z"), publish=False)
     assert resolve_model_path(get_settings()) == first
-    second = promote_encoder(_fake_model(tmp_path / "cand2/20230101T000000Z"))  # older name, newer promotion
+    second = promote_encoder(_fake_model(tmp_path / "cand2/20230101T000000Z"), publish=False)  # older name, newer promotion
     assert resolve_model_path(get_settings()) == second
     assert [p.name for p in encoder_folders()] == [first.name, second.name]
 
-    retired, active = rollback_encoder()
+    retired, active = rollback_encoder(publish=False)
     assert retired is not None and retired.name == second.name and not second.exists()
     assert active == first
-    retired, active = rollback_encoder()
+    retired, active = rollback_encoder(publish=False)
     assert active.name != first.name  # back to the base model
-    assert rollback_encoder()[0] is None
+    assert rollback_encoder(publish=False)[0] is None
     history = (tmp_path / "models/encoder-history.jsonl").read_text().splitlines()
     assert [json.loads(line)["action"] for line in history] == ["promote", "promote", "rollback", "rollback"]
