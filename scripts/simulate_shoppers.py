@@ -1,6 +1,6 @@
 """Play simulated shoppers against a running Aisle through the gateway's HTTP API (DESIGN.md §3).
 
-    python scripts/simulate_shoppers.py --url http://127.0.0.1:8080 --sessions 50 --seed 1 [--out sessions.jsonl]
+    python scripts/simulate_shoppers.py --url http://127.0.0.1:8080 --sessions 50 --seed 1 [--concurrency 4] [--out sessions.jsonl]
 
 Each session draws a hidden preference from the catalog with a seeded RNG: a target product
 type, a colour and a price cap (from a real product, so a right answer exists). The shopper
@@ -13,8 +13,14 @@ asks for a human, and a share writes something the assistant cannot understand �
 hold every kind of material the retraining pipeline reads. Feedback goes to
 ``POST /api/conversations/{id}/events``. Standard library plus the project's catalog loader.
 
-Prints one JSON summary line; ``--out`` writes one JSON line per session (its hidden preference
-and what it did), for tests and measurements.
+Sessions are seeded one by one (session ``n`` uses ``Random(f"{seed}:{n}")``), so ``--concurrency``
+(parallel shoppers) changes the order in which they reach the assistant, not what they want.
+:meth:`Preference.grade` turns a hidden preference into relevance judgments (DESIGN.md §3 grades),
+the same "fits" rule the shopper acts on (``scripts/measure_learning.py`` judges held-out sessions
+with it).
+
+Prints one JSON summary line; ``--out`` writes one JSON line per session (its hidden preference,
+the search texts it typed and what it did), for tests and measurements.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +75,15 @@ class Preference:
         price_ok = self.price_cap is None or (product.price or 0) <= self.price_cap
         return color_ok and price_ok
 
+    def grade(self, product: Product | None) -> int:
+        """Relevance of ``product`` to this shopper: 2 the target product, 1 another product it would
+        buy (right type, colour, within the price cap), 0 anything else."""
+        if product is None:
+            return 0
+        if product.id == self.target_id:
+            return 2
+        return 1 if self.buys(product) else 0
+
 
 @dataclass
 class SessionLog:
@@ -75,6 +91,7 @@ class SessionLog:
     kind: str
     preference: dict[str, Any] | None
     turns: list[str] = field(default_factory=list)
+    searches: list[str] = field(default_factory=list)  # the request and refinements (not "show me more")
     events: list[dict[str, Any]] = field(default_factory=list)
     shown: int = 0
     added: str | None = None
@@ -154,6 +171,8 @@ class Shopper:
             self.say(log, token, rng.choice(["hi", "hello", "hey there"]))
         text = phrase(VAGUE_TEMPLATES if rng.random() < 0.15 else SEARCH_TEMPLATES, pref, rng)
         for turn in range(3):
+            if text != "show me more":
+                log.searches.append(text)
             messages = self.say(log, token, text)
             items = [i for m in messages if m.get("type") == "products" for i in m.get("items", [])]
             log.shown += len(items)
@@ -198,30 +217,53 @@ class Shopper:
 
 
 def simulate(url: str, sessions: int, seed: int, catalog_path: Path,
-             mix: tuple[float, float, float] = (0.1, 0.05, 0.05)) -> list[SessionLog]:
-    """Run ``sessions`` shoppers; ``mix`` = shares of service, handoff and noise sessions."""
+             mix: tuple[float, float, float] = (0.1, 0.05, 0.05), concurrency: int = 1) -> list[SessionLog]:
+    """Run ``sessions`` shoppers, ``concurrency`` at a time; ``mix`` = shares of service, handoff
+    and noise sessions. The logs come back in session order."""
     products = [p for p in load_catalog(catalog_path).products if p.product_type]
     if not products:
         raise SystemExit(f"no products in {catalog_path}")
     catalog = {p.id: p for p in products}
     gateway = Gateway(url)
-    logs = []
-    for n in range(sessions):
+
+    def session(n: int) -> SessionLog:
         rng = random.Random(f"{seed}:{n}")
         shopper = Shopper(gateway, catalog, rng)
         draw = rng.random()
         try:
             if draw < mix[0]:
-                logs.append(shopper.service())
-            elif draw < mix[0] + mix[1]:
-                logs.append(shopper.handoff())
-            elif draw < sum(mix):
-                logs.append(shopper.noise())
-            else:
-                logs.append(shopper.shopping(draw_preference(products, rng)))
+                return shopper.service()
+            if draw < mix[0] + mix[1]:
+                return shopper.handoff()
+            if draw < sum(mix):
+                return shopper.noise()
+            return shopper.shopping(draw_preference(products, rng))
         except (RuntimeError, urllib.error.URLError, TimeoutError) as exc:
-            logs.append(SessionLog("", "failed", None, errors=[str(exc)]))
-    return logs
+            return SessionLog("", "failed", None, errors=[str(exc)])
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        return list(pool.map(session, range(sessions)))
+
+
+def write_sessions(path: Path, logs: list[SessionLog]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for log in logs:
+            handle.write(json.dumps(asdict(log)) + "\n")
+
+
+def summarize(logs: list[SessionLog], seconds: float) -> dict[str, Any]:
+    kinds: dict[str, int] = {}
+    for log in logs:
+        kinds[log.kind] = kinds.get(log.kind, 0) + 1
+    return {
+        "sessions": len(logs), "kinds": kinds,
+        "turns": sum(len(log.turns) for log in logs),
+        "events": sum(len(log.events) for log in logs),
+        "added_to_cart": sum(1 for log in logs if log.added),
+        "failed": sum(1 for log in logs if log.kind == "failed"),
+        "seconds": round(seconds, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,27 +275,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--service-share", type=float, default=0.1)
     parser.add_argument("--handoff-share", type=float, default=0.05)
     parser.add_argument("--noise-share", type=float, default=0.05)
+    parser.add_argument("--concurrency", type=int, default=1, help="shoppers chatting at once")
     parser.add_argument("--out", type=Path, help="write one JSON line per session")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     logs = simulate(args.url, args.sessions, args.seed, args.catalog,
-                    (args.service_share, args.handoff_share, args.noise_share))
+                    (args.service_share, args.handoff_share, args.noise_share), args.concurrency)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        with args.out.open("w", encoding="utf-8") as handle:
-            for log in logs:
-                handle.write(json.dumps(asdict(log)) + "\n")
-    kinds: dict[str, int] = {}
-    for log in logs:
-        kinds[log.kind] = kinds.get(log.kind, 0) + 1
-    summary = {
-        "sessions": len(logs), "kinds": kinds,
-        "turns": sum(len(log.turns) for log in logs),
-        "events": sum(len(log.events) for log in logs),
-        "added_to_cart": sum(1 for log in logs if log.added),
-        "failed": sum(1 for log in logs if log.kind == "failed"),
-        "seconds": round(time.perf_counter() - started, 1),
-    }
+        write_sessions(args.out, logs)
+    summary = summarize(logs, time.perf_counter() - started)
     print(json.dumps(summary))
     return 1 if summary["failed"] else 0
 

@@ -112,8 +112,10 @@ def private_state(workdir: Path) -> dict[str, str]:
     }
 
 
-def start_rasa_stack(workdir: Path, endpoints: Path | None = None, **extra_env: str) -> RasaStack:
-    """Start the action server and Rasa (REST channel + HTTP API with a token) on free ports."""
+def start_rasa_stack(workdir: Path, endpoints: Path | None = None, timeout: float = 180.0,
+                     **extra_env: str) -> RasaStack:
+    """Start the action server and Rasa (REST channel + HTTP API with a token) on free ports;
+    ``timeout``: seconds each may take to answer (loading the Rasa model on a busy machine)."""
     for needed in (RASA_BIN, PYTHON, RASA_MODEL, STORE):
         if not needed.exists():
             raise RuntimeError(f"{needed} is missing: run `make build` first")
@@ -153,8 +155,8 @@ def start_rasa_stack(workdir: Path, endpoints: Path | None = None, **extra_env: 
             workdir,
         )
         stack.processes.append(rasa)
-        wait_http(actions, f"{stack.actions_url}/health")
-        wait_http(rasa, f"{stack.rasa_url}/status?token={token}")
+        wait_http(actions, f"{stack.actions_url}/health", timeout)
+        wait_http(rasa, f"{stack.rasa_url}/status?token={token}", timeout)
     except BaseException:
         stack.stop()
         raise
