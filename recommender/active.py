@@ -341,6 +341,13 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
     return stat.st_ino, stat.st_mtime_ns, stat.st_size  # os.replace gives a new inode
 
 
+def follow(settings: Settings, interval: float = 1.0) -> tuple[Follower, Published | None]:
+    """A follower of the pointer and the pair published now. The follower notes the pointer
+    before it is read, so a publish in between is not missed."""
+    follower = Follower(settings, interval)
+    return follower, read_active(settings)
+
+
 class Follower:
     """Calls ``switch(published)`` when the pointer changes.
 

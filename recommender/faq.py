@@ -160,13 +160,12 @@ class FaqIndex:
     def from_settings(cls, settings: Any = None, interval: float = 1.0) -> FaqIndex:
         """The configured FAQ file (AISLE_FAQ) with the active encoder (the published one if
         any, else the shared one), following the pointer: checked at most every ``interval`` s."""
-        from recommender.active import Follower, load_encoder, read_active
+        from recommender.active import follow, load_encoder
         from recommender.encoder import get_encoder
         from recommender.settings import get_settings
 
         settings = settings or get_settings()
-        follower = Follower(settings, interval)  # before reading the pointer: no change is missed
-        published = read_active(settings)
+        follower, published = follow(settings, interval)
         encoder = get_encoder() if published is None else load_encoder(published.model, settings)
         index = cls.from_file(settings.faq_path, encoder)
         index.follower, follower.switch = follower, index._switch

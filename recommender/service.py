@@ -104,14 +104,13 @@ class Recommender:
     def from_settings(cls, settings: Settings | None = None, interval: float = 1.0) -> Recommender:
         """The configured pair (the published one if any, see ``active.py``), following the
         pointer: checked at most every ``interval`` seconds."""
-        from recommender.active import Follower, open_pair, read_active
+        from recommender.active import follow, open_pair
         from recommender.encoder import get_encoder
         from recommender.image import get_image_encoder
         from recommender.store import open_store
 
         settings = settings or get_settings()
-        follower = Follower(settings, interval)  # before reading the pointer: no change is missed
-        published = read_active(settings)
+        follower, published = follow(settings, interval)
         if published is None:
             store, encoder = open_store(settings), get_encoder()
         else:
