@@ -146,7 +146,7 @@ def start_rasa_stack(workdir: Path, endpoints: Path | None = None, timeout: floa
         rasa = start(
             "rasa",
             [
-                str(RASA_BIN), "run", "--enable-api", "--auth-token", token,
+                str(RASA_BIN), "run", "--enable-api", f"--auth-token={token}",  # "=" form: a token may start with "-"
                 "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(RASA_MODEL),
                 "--endpoints", str(endpoints or ROOT / "endpoints.yml"),
                 "--credentials", str(ROOT / "credentials.yml"),

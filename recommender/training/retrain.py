@@ -184,7 +184,7 @@ def retrain(args: argparse.Namespace) -> dict[str, Any]:
     timings |= {f"rasa_{name}": seconds for name, seconds in rasa.timings.items()}
     timings["total"] = round(time.perf_counter() - started, 1)
 
-    # 5. report
+    # 6. report
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     context = {
