@@ -44,6 +44,19 @@ def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
     return out
 
 
+def load_shown(path: str | Path) -> dict[str, list[str]]:
+    """``shown.tsv`` of a logged export: ``query_id, product_id, position`` → ids in shown order."""
+    rows: dict[str, list[tuple[int, str]]] = {}
+    with Path(path).open(encoding="utf-8") as handle:
+        for row in csv.reader(handle, delimiter="\t"):
+            if len(row) >= 3 and row[0] != "query_id" and not row[0].startswith("#"):
+                try:
+                    rows.setdefault(row[0].strip(), []).append((int(row[2]), row[1].strip()))
+                except ValueError:
+                    continue
+    return {qid: [pid for _, pid in sorted(items)] for qid, items in rows.items()}
+
+
 def ndcg(ranked: list[str], grades: dict[str, int], k: int) -> float:
     dcg = sum((2 ** grades.get(pid, 0) - 1) / math.log2(i + 2) for i, pid in enumerate(ranked[:k]))
     ideal = sorted(grades.values(), reverse=True)[:k]
@@ -133,6 +146,38 @@ def run_queries(recommender: Any, queries: dict[str, str], qrels: dict[str, dict
     if k != 10:  # the contract always carries ndcg@10
         metrics["ndcg@10"] = round(statistics.fmean(ndcg(per_query[q], qrels[q], 10) for q in per_query), 4) if n else 0.0
     return EvalResult(metrics, per_query)
+
+
+def rerank_shown(encoder: Any, products: dict[str, Any], queries: dict[str, str],
+                 qrels: dict[str, dict[str, int]], shown: dict[str, list[str]], k: int = 10) -> dict[str, Any]:
+    """Judge an encoder on logged impressions: reorder the products each query actually showed by
+    the encoder's cosine similarity to the query, then score with the logged grades.
+
+    Logged clicks can only land on products the serving model showed, so retrieving from the
+    whole catalog favours that model; reordering the same shown set treats every encoder alike.
+    Queries whose shown set has no graded product (or a single product) say nothing and are
+    skipped. ``products``: catalog products by id."""
+    from recommender.catalog import embedding_text
+
+    ndcgs, rrs = [], []
+    vectors: dict[str, Any] = {}
+    for qid, text in queries.items():
+        candidates = [p for p in shown.get(qid, []) if p in products]
+        grades = {p: g for p, g in qrels.get(qid, {}).items() if p in candidates}  # the ideal: shown ones
+        if len(candidates) < 2 or not any(grades.get(p, 0) > 0 for p in candidates):
+            continue
+        missing = [p for p in candidates if p not in vectors]
+        if missing:
+            for pid, vector in zip(missing, encoder.encode_documents(
+                    [embedding_text(products[p]) for p in missing]), strict=True):
+                vectors[pid] = vector
+        query = encoder.encode_query(text)
+        ranked = sorted(candidates, key=lambda p: -float(vectors[p] @ query))
+        ndcgs.append(ndcg(ranked, grades, k))
+        rrs.append(reciprocal_rank(ranked, grades))
+    n = len(ndcgs)
+    return {f"ndcg@{k}": round(statistics.fmean(ndcgs), 4) if n else None,
+            "mrr": round(statistics.fmean(rrs), 4) if n else None, "queries": n}
 
 
 def evaluate(catalog: str | Path, queries_path: str | Path, qrels_path: str | Path, k: int = 10,

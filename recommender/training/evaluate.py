@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recommender.evaluate import load_qrels, load_queries, run_queries
+from recommender.evaluate import load_qrels, load_queries, load_shown, rerank_shown, run_queries
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class JudgedSet:
     name: str
     queries: Path
     qrels: Path
+    shown: Path | None = None  # logged impressions: also judge reordering them (``<name>_shown/…``)
 
     def usable(self) -> bool:
         return self.queries.exists() and self.qrels.exists() and bool(load_qrels(self.qrels))
@@ -24,7 +25,9 @@ class JudgedSet:
 
 def evaluate_encoder(model_path: Path | str, catalog: Path, sets: list[JudgedSet], mode: str = "hybrid",
                      k: int = 10) -> dict[str, Any]:
-    """``{"<set>/ndcg@10": …, "<set>/recall@100": …, "<set>/mrr": …, "<set>/queries": n, "seconds": …}``."""
+    """``{"<set>/ndcg@10": …, "<set>/recall@100": …, "<set>/mrr": …, "<set>/queries": n, "seconds": …}``,
+    plus ``<set>_shown/ndcg@10|mrr|queries`` for a set with logged impressions."""
+    from recommender.catalog import load_catalog
     from recommender.encoder import Encoder
     from recommender.ingest import ingest
     from recommender.service import Recommender
@@ -33,6 +36,7 @@ def evaluate_encoder(model_path: Path | str, catalog: Path, sets: list[JudgedSet
     started = time.perf_counter()
     encoder = Encoder(model_path=model_path, backend="torch", cache_size=0)
     metrics: dict[str, Any] = {}
+    products: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="aisle-gate-") as tmp:
         store = EdgeStore(tmp)
         try:
@@ -45,6 +49,13 @@ def evaluate_encoder(model_path: Path | str, catalog: Path, sets: list[JudgedSet
                                      k=k, mode=mode)
                 for key in (f"ndcg@{k}", "recall@100", "mrr", "queries"):
                     metrics[f"{judged.name}/{key}"] = result.metrics[key]
+                if judged.shown is not None and judged.shown.exists():
+                    if products is None:
+                        products = {p.id: p for p in load_catalog(catalog).products}
+                    shown = rerank_shown(encoder, products, load_queries(judged.queries),
+                                         load_qrels(judged.qrels), load_shown(judged.shown), k)
+                    for key, value in shown.items():
+                        metrics[f"{judged.name}_shown/{key}"] = value
         finally:
             store.close()
     metrics["seconds"] = round(time.perf_counter() - started, 1)

@@ -359,20 +359,28 @@ def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _judgments(folder: Path, held_convs: list[list[dict[str, Any]]]) -> int:
-    """queries.tsv / qrels.tsv (DESIGN.md §3) from the held-out conversations' product lists."""
+    """queries.tsv / qrels.tsv (DESIGN.md §3) from the held-out conversations' product lists, and
+    shown.tsv: every product the shopper saw for that query (``query_id, product_id, position``),
+    so that an encoder can be judged on reordering what was shown (``JudgedSet.shown``)."""
     queries: dict[tuple[str, str], dict[str, int]] = {}
+    shown: dict[tuple[str, str], list[str]] = {}
     for pairs in held_convs:
         for pair in pairs:
             key = (pair["conversation_id"], pair["query"])
             grades = queries.setdefault(key, {})
             grades[pair["positive"]] = max(grades.get(pair["positive"], 0), pair["grade"])
+            seen = shown.setdefault(key, [])
+            seen += [p for p in pair.get("shown") or [] if p not in seen]
     with (folder / "queries.tsv").open("w", encoding="utf-8") as q, \
-            (folder / "qrels.tsv").open("w", encoding="utf-8") as r:
-        for n, ((_, text), grades) in enumerate(queries.items(), 1):
+            (folder / "qrels.tsv").open("w", encoding="utf-8") as r, \
+            (folder / "shown.tsv").open("w", encoding="utf-8") as s:
+        for n, (key, grades) in enumerate(queries.items(), 1):
             qid = f"L{n:05d}"
-            q.write(f"{qid}\t{' '.join(text.split())}\n")
+            q.write(f"{qid}\t{' '.join(key[1].split())}\n")
             for pid, grade in grades.items():
                 r.write(f"{qid}\t{pid}\t{grade}\n")
+            for position, pid in enumerate(shown[key], 1):
+                s.write(f"{qid}\t{pid}\t{position}\n")
     return len(queries)
 
 

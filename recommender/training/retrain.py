@@ -163,7 +163,8 @@ def retrain(args: argparse.Namespace) -> dict[str, Any]:
     lap("train")
 
     # 3. the same held-out data for both
-    sets = [JudgedSet("logged", folder / "heldout/queries.tsv", folder / "heldout/qrels.tsv"),
+    sets = [JudgedSet("logged", folder / "heldout/queries.tsv", folder / "heldout/qrels.tsv",
+                      folder / "heldout/shown.tsv"),
             JudgedSet("eval", args.eval_queries, args.eval_qrels)]
     current_metrics = evaluate_encoder(current, args.catalog, sets, mode=args.mode)
     candidate_metrics = evaluate_encoder(candidate, args.catalog, sets, mode=args.mode)
@@ -206,4 +207,5 @@ def retrain(args: argparse.Namespace) -> dict[str, Any]:
                           rasa=rasa, dry_run=args.dry_run)
     return {"decision": decision.to_dict(), "promoted": str(promoted) if promoted else None,
             "report": str(report), "export": str(folder), "candidate": str(candidate),
-            "current": str(current), "timings": timings, "rasa": rasa.to_dict()}
+            "current": str(current), "timings": timings, "rasa": rasa.to_dict(),
+            "metrics": {"current": current_metrics, "candidate": candidate_metrics}}

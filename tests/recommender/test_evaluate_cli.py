@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from recommender.evaluate import ndcg, percentile, recall, reciprocal_rank
+from recommender.catalog import Product
+from recommender.evaluate import load_shown, ndcg, percentile, recall, reciprocal_rank, rerank_shown
 from tests.recommender.conftest import CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +26,43 @@ def test_metrics():
     assert recall(["x", "b"], grades) == 0.5
     assert reciprocal_rank(["x", "c", "b"], grades) == pytest.approx(1 / 3)
     assert percentile([1, 2, 3, 4], 50) == 2
+
+
+class WordEncoder:
+    """One dimension per word: cosine = shared words (a stand-in that makes the order predictable)."""
+
+    words = ["red", "boots", "tent", "blue", "kettle"]
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.array([float(w in text.lower().split()) for w in self.words]) + 1e-6
+        return v / np.linalg.norm(v)
+
+    def encode_documents(self, texts):
+        return np.stack([self._vector(t) for t in texts])
+
+    def encode_query(self, text):
+        return self._vector(text)
+
+
+def test_rerank_shown_orders_only_what_was_shown(tmp_path):
+    def product(pid: str, title: str) -> Product:
+        return Product(id=pid, title=title, price=10.0)
+
+    products = {p.id: p for p in [product("A", "Blue Tent"), product("B", "Red Boots"), product("C", "Kettle"),
+                                  product("D", "Red Boots Deluxe")]}
+    shown_file = tmp_path / "shown.tsv"
+    shown_file.write_text("q1\tA\t1\nq1\tC\t2\nq1\tB\t3\nq1\tGONE\t4\n"  # B clicked at the bottom
+                          "q2\tA\t1\nq2\tC\t2\n"  # nothing graded was shown: says nothing
+                          "q3\tB\t1\n"  # a single product cannot be reordered
+                          "q4\tC\t1\nq4\tA\t2\n")
+    shown = load_shown(shown_file)
+    assert shown["q1"] == ["A", "C", "B", "GONE"] and shown["q4"] == ["C", "A"]
+    queries = {"q1": "red boots", "q2": "red boots", "q3": "red boots", "q4": "blue"}
+    qrels = {"q1": {"B": 1, "D": 2}, "q2": {"D": 2}, "q3": {"B": 2}, "q4": {"C": 1}}
+    result = rerank_shown(WordEncoder(), products, queries, qrels, shown)
+    # q1: B moves from position 3 to 1 (D was never shown, so it is not in the ideal) -> 1.0;
+    # q4: the encoder puts the blue tent above the clicked kettle -> 1/log2(3), reciprocal rank 1/2
+    assert result == {"ndcg@10": pytest.approx((1 + 1 / np.log2(3)) / 2, abs=1e-4), "mrr": 0.75, "queries": 2}
 
 
 def _run(args, env, timeout=300):

@@ -45,10 +45,16 @@ def title_judgments(catalog: Path, folder: Path, every: int = 6) -> Path:
     """A hand-made export folder whose held-out judgments ask for products by their titles."""
     (folder / "heldout").mkdir(parents=True)
     products = [json.loads(line) for line in catalog.read_text(encoding="utf-8").splitlines()][::every]
-    with (folder / "heldout/queries.tsv").open("w") as q, (folder / "heldout/qrels.tsv").open("w") as r:
+    everything = [json.loads(line)["id"] for line in catalog.read_text(encoding="utf-8").splitlines()]
+    with (folder / "heldout/queries.tsv").open("w") as q, (folder / "heldout/qrels.tsv").open("w") as r, \
+            (folder / "heldout/shown.tsv").open("w") as s:
         for n, product in enumerate(products):
             q.write(f"L{n:05d}\t{product['title'].lower()}\n")
             r.write(f"L{n:05d}\t{product['id']}\t2\n")
+            # shown: the product among the next four of the catalog, at position (n % 5) + 1
+            others = [p for p in everything[n * every + 1:] if p != product["id"]][:4]
+            for position, pid in enumerate(others[: n % 5] + [product["id"]] + others[n % 5:], 1):
+                s.write(f"L{n:05d}\t{pid}\t{position}\n")
     (folder / "pairs.train.jsonl").write_text("")
     (folder / "manifest.json").write_text(json.dumps({"conversations": 0, "heldout_queries": len(products)}))
     return folder

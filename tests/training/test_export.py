@@ -109,6 +109,10 @@ def test_export_writes_candidates_pairs_judgments_and_stories(tmp_path):
     assert sorted(line.split("\t")[2] for line in qrels) == ["1", "1", "2", "2"]
     queries = folder.joinpath("heldout/queries.tsv").read_text()
     assert "number 3" in queries and "number 4" in queries
+    # everything each held-out query showed, in order, for the exposure-fair judgment
+    shown = [line.split("\t") for line in folder.joinpath("heldout/shown.tsv").read_text().splitlines()]
+    assert len(shown) == 10 and {qid for qid, _, _ in shown} == {"L00001", "L00002"}
+    assert [(pid, pos) for qid, pid, pos in shown if qid == "L00001"] == [(f"P30{j}", str(j + 1)) for j in range(5)]
 
     stories = yaml.safe_load(folder.joinpath("test_stories.yml").read_text())["stories"]
     assert len(stories) == 5  # the handoff conversation did not end well

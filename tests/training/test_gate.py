@@ -6,15 +6,15 @@ import pytest
 
 from recommender.training.gate import RETRIEVAL_GATES, decide
 
-CURRENT = {"logged/ndcg@10": 0.40, "logged/recall@100": 0.80, "eval/ndcg@10": 0.60, "eval/recall@100": 0.90}
+CURRENT = {"logged_shown/ndcg@10": 0.40, "logged/recall@100": 0.80, "eval/ndcg@10": 0.60, "eval/recall@100": 0.90}
 
 
 def test_better_on_one_and_not_worse_elsewhere_is_promoted():
-    candidate = CURRENT | {"logged/ndcg@10": 0.45, "eval/ndcg@10": 0.595}  # -0.005 is inside the margin
+    candidate = CURRENT | {"logged_shown/ndcg@10": 0.45, "eval/ndcg@10": 0.595}  # -0.005 is inside the margin
     decision = decide(CURRENT, candidate, RETRIEVAL_GATES, margin=0.01)
     assert decision.promote, decision.reason
     verdicts = {r.metric: r.verdict for r in decision.rows}
-    assert verdicts == {"logged/ndcg@10": "better", "logged/recall@100": "same",
+    assert verdicts == {"logged_shown/ndcg@10": "better", "logged/recall@100": "same",
                         "eval/ndcg@10": "same", "eval/recall@100": "same"}
 
 

@@ -27,11 +27,13 @@ def test_a_deliberately_worse_candidate_is_refused(tmp_path, monkeypatch, small_
     decision = result["decision"]
     assert decision["promote"] is False and "worse" in decision["reason"]
     rows = {r["metric"]: r for r in decision["rows"]}
-    assert rows["logged/ndcg@10"]["verdict"] == "worse"
-    assert rows["logged/ndcg@10"]["candidate"] < rows["logged/ndcg@10"]["current"] - 0.01
+    assert rows["logged_shown/ndcg@10"]["verdict"] == "worse"
+    assert rows["logged_shown/ndcg@10"]["candidate"] < rows["logged_shown/ndcg@10"]["current"] - 0.01
+    assert "logged/ndcg@10" not in rows  # exposure-biased: reported, not gated
     assert result["promoted"] is None and encoder_folders() == []  # nothing moved
     report = (tmp_path / "reports").glob("retrain-*.md").__next__().read_text()
-    assert "REFUSED" in report and "| logged/ndcg@10 |" in report and ".svg)" in report
+    assert "REFUSED" in report and "| logged_shown/ndcg@10 |" in report and ".svg)" in report
+    assert "| logged/ndcg@10 |" in report.split("not gated")[1]
     saved = json.loads(next((tmp_path / "reports").glob("retrain-*.json")).read_text())
     assert saved["decision"] == decision
 
