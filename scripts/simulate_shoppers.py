@@ -5,7 +5,8 @@
 Each session draws a hidden preference from the catalog with a seeded RNG: a target product
 type, a colour and a price cap (from a real product, so a right answer exists). The shopper
 asks for it in one of several phrasings (sometimes vaguely, leaving the colour or the budget
-unsaid), then reacts to the products shown the way its preference dictates: clicks products of
+unsaid; half of them name the type in everyday words the catalog never uses, ``SHOPPER_WORDS``:
+"wellies", "rucksacks", "kicks"), then reacts to the products shown the way its preference dictates: clicks products of
 the right type, adds the first one that meets type, colour and budget to the cart, dislikes
 products of another type, asks for more or refines when nothing fits, and says thanks or bye.
 A share of sessions is customer service (order tracking with an order id and email), a share
@@ -52,6 +53,25 @@ SEARCH_TEMPLATES = [
     "any {color} {type}?",
     "i want {type} for less than {cap}",
 ]
+# What shoppers call some product types, in words neither the demo catalog nor the shop's NLU
+# synonyms (data/nlu/synonyms.yml) use (a test asserts it):
+# a share of shoppers asks in these, so their clicks teach the encoder vocabulary that catalog
+# pairs cannot. The measured learning round (README) rests on this gap.
+SHOPPER_WORDS: dict[str, tuple[str, ...]] = {
+    "Sweaters": ("woolies",), "Leggings": ("tights",), "Rain Jackets": ("anoraks",),
+    "Down Jackets": ("puffies", "puffy jackets"), "Coats": ("topcoats",), "Hats": ("toques",),
+    "Pajamas": ("pyjamas", "pjs", "jammies"), "Hiking Boots": ("hikers", "walking boots"),
+    "Winter Boots": ("snowboots",), "Rain Boots": ("wellies", "gumboots"), "Casual Sneakers": ("tennis shoes",),
+    "Sandals": ("thongs", "sliders"), "Wireless Earbuds": ("in-ears",), "Headphones": ("cans", "headsets"),
+    "Bluetooth Speakers": ("boomboxes",), "Fitness Trackers": ("pedometers", "step counters"),
+    "Cables & Hubs": ("cords", "dongles"), "E-Readers": ("ebook readers", "kindles"),
+    "Action Cameras": ("gopros",), "Sheet Sets": ("bedsheets",), "Throw Blankets": ("blankies",),
+    "Rugs": ("carpets",), "Baskets & Bins": ("hampers",), "Water Bottles": ("flasks", "canteens"),
+    "Backpacks": ("rucksacks", "knapsacks"), "Trekking Poles": ("walking sticks",),
+    "Headlamps": ("head torches",), "Sleeping Pads": ("bedrolls",),
+}
+COLLOQUIAL_SHARE = 0.5  # of shoppers whose product type has such words
+
 VAGUE_TEMPLATES = ["something like {type}", "got any {type}", "{type} ideas?"]
 REFINE_TEMPLATES = ["in {color}", "under {cap} dollars", "only {color} ones", "cheaper, under {cap}"]
 NOISE = ["asdf qwerty", "do you sell spaceships", "what's the meaning of life", "purple monkey dishwasher"]
@@ -64,6 +84,7 @@ class Preference:
     product_type: str
     color: str | None
     price_cap: int | None
+    words: str = ""  # what the shopper calls the product type ("" = the catalog's name for it)
 
     def likes(self, product: Product | None) -> bool:
         return product is not None and product.product_type == self.product_type
@@ -124,8 +145,8 @@ class Gateway:
         raise RuntimeError(f"POST {path}: still rate limited after 20 attempts")
 
 
-def type_words(product_type: str) -> str:
-    return product_type.lower()
+def type_words(pref: Preference) -> str:
+    return pref.words or pref.product_type.lower()
 
 
 def draw_preference(products: list[Product], rng: random.Random) -> Preference:
@@ -135,12 +156,15 @@ def draw_preference(products: list[Product], rng: random.Random) -> Preference:
     if target.price and rng.random() < 0.7:
         step = 10 if target.price < 100 else 50
         cap = int((target.price // step + 1 + rng.choice((0, 0, 1))) * step)
-    return Preference(target.id, target.product_type or "", color, cap)
+    product_type = target.product_type or ""
+    slang = SHOPPER_WORDS.get(product_type)
+    words = rng.choice(slang) if slang and rng.random() < COLLOQUIAL_SHARE else ""
+    return Preference(target.id, product_type, color, cap, words)
 
 
 def phrase(templates: list[str], pref: Preference, rng: random.Random) -> str:
     usable = [t for t in templates if ("{color}" not in t or pref.color) and ("{cap}" not in t or pref.price_cap)]
-    return rng.choice(usable).format(type=type_words(pref.product_type), color=pref.color, cap=pref.price_cap)
+    return rng.choice(usable).format(type=type_words(pref), color=pref.color, cap=pref.price_cap)
 
 
 class Shopper:

@@ -76,3 +76,34 @@ def test_judgments_round_trip_in_the_eval_format(tmp_path) -> None:
     measure.write_judgments(tmp_path, queries, qrels)
     assert load_queries(tmp_path / "queries.tsv") == queries
     assert load_qrels(tmp_path / "qrels.tsv") == qrels
+
+
+def test_colloquial_shoppers_name_the_type_in_words_the_catalog_lacks() -> None:
+    import random
+    import re
+
+    from recommender.catalog import keyword_text, load_catalog
+
+    demo = ROOT / "data/catalog/products.jsonl"
+    if not demo.exists():
+        import pytest
+
+        pytest.skip("the demo catalog is not built (make data)")
+    products = load_catalog(demo).products
+    vocabulary = {w for p in products for w in re.findall(r"[a-z0-9'-]+", keyword_text(p).lower())}
+    assert set(measure.sim.SHOPPER_WORDS) <= {p.product_type for p in products}
+    synonyms = (ROOT / "data/nlu/synonyms.yml").read_text(encoding="utf-8").lower()
+    for phrases in measure.sim.SHOPPER_WORDS.values():
+        assert not any(re.search(rf"- {re.escape(words)}\b", synonyms) for words in phrases), phrases
+        for words in phrases:  # each phrase has a word (singular or plural) the catalog never uses
+            assert any(w not in vocabulary and w.rstrip("s") not in vocabulary for w in words.split()), words
+
+    rng = random.Random(0)
+    prefs = [measure.sim.draw_preference(products, rng) for _ in range(400)]
+    eligible = [p for p in prefs if p.product_type in measure.sim.SHOPPER_WORDS]
+    colloquial = [p for p in eligible if p.words]
+    assert 0.35 < len(colloquial) / len(eligible) < 0.65
+    assert all(p.words in measure.sim.SHOPPER_WORDS[p.product_type] for p in colloquial)
+    assert not any(p.words for p in prefs if p.product_type not in measure.sim.SHOPPER_WORDS)
+    text = measure.sim.phrase(["show me {type}"], colloquial[0], rng)
+    assert text == f"show me {colloquial[0].words}"
