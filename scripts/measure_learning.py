@@ -14,8 +14,9 @@ clicks, judged by the simulated shoppers' hidden preferences, and how long the r
    (``Preference.grade``: 2 the target, 1 same type and colour within the price cap). Unlike
    the logged judgments, products the active model never showed count too.
 4. Evaluate the active encoder and the candidate (with ``--ablation`` also a candidate trained on
-   catalog pairs only) on those judgments, on the subset whose text no training pair has, and on
-   ``data/eval``; print a Markdown table and one JSON line.
+   catalog pairs only) on those judgments, on the subsets whose text no training pair has and
+   whose product type is named in shopper words (``SHOPPER_WORDS``), and on ``data/eval``; the
+   gate's logged metrics are carried over; print a Markdown table and one JSON line.
 """
 
 from __future__ import annotations
