@@ -18,6 +18,7 @@ RASA_BIN = ROOT / ".venv-rasa/bin/rasa"
 PYTHON = ROOT / ".venv/bin/python"
 RASA_MODEL = ROOT / "models/aisle.tar.gz"
 STORE = ROOT / "var/store"
+ONNX = ROOT / "var/onnx"  # ONNX exports and their quality records (`make build` runs check-onnx)
 CATALOG = ROOT / "data/catalog/products.jsonl"
 
 
@@ -104,6 +105,8 @@ def private_state(workdir: Path) -> dict[str, str]:
     store = workdir / "store"
     if not store.exists():
         shutil.copytree(STORE, store)
+    if ONNX.is_dir() and not (workdir / "onnx").exists():  # the encoder backend `make run` would use
+        (workdir / "onnx").symlink_to(ONNX, target_is_directory=True)
     return {
         "AISLE_STORE_PATH": str(store),
         "AISLE_SHOP_DB_URL": f"sqlite:///{workdir / 'shop.db'}",

@@ -3,10 +3,10 @@
 Starts real processes (action server, Rasa, gateway) on free ports, then measures the time from a
 shopper's message posted to the gateway to the reply. Run with `make bench`.
 
-Three loads: one shopper sending turn after turn; 20 shoppers chatting at once, each reading
-the reply and typing the next message for a seeded 2–6 s (how people chat); and 20 shoppers
-sending back-to-back with no pause (a stress figure: on 2 cores it measures queueing, not a
-chat). Failed turns are counted and printed, never dropped silently.
+Three loads: one shopper sending turn after turn; 20 shoppers chatting at once, each typing
+every message (the first one too) for a seeded 2–6 s (how people chat); and 20 shoppers sending
+back-to-back with no pause (a stress figure: on 2 cores it measures queueing, not a chat).
+Failed turns are counted and printed, never dropped silently.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ async def shopper(session: aiohttp.ClientSession, url: str, turns: int, times: l
         conv = await response.json()
     headers = {"Authorization": f"Bearer {conv['token']}"}
     for i in range(turns):
-        if think and i:
+        if think:  # every message is typed first, the opening one too (no 20-message burst at t=0)
             await asyncio.sleep(rng.uniform(*think))
         text = TURNS[(i + seed) % len(TURNS)]
         start = time.perf_counter()
