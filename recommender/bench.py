@@ -89,10 +89,11 @@ def bench_ingest(scale: int, encoder) -> dict:
         finally:
             store.close()
     rate = report.added / report.seconds
-    verdict = "within" if report.seconds <= 300 else "over"
+    at_100k = 100_000 / rate
+    verdict = "within" if at_100k <= 300 else "over"
     print(f"\ningest of a generated {scale:,}-product catalog, encoding included ({encoder.backend}, "
           f"batch 256): {report.seconds:.0f} s = {rate:,.0f} products/s "
-          f"({verdict} the 5-minute budget for 100,000: {100_000 / rate:.0f} s)")
+          f"(100,000 at this rate: {at_100k:.0f} s, {verdict} the 5-minute budget)")
     return {"products": report.added, "seconds": round(report.seconds, 1), "per_s": round(rate, 1), "backend": encoder.backend}
 
 
