@@ -78,3 +78,20 @@ def test_secrets_come_from_the_env_file() -> None:
         assert f"${{{secret}" in text
         assert re.search(rf"^{secret}=", example, re.M)
     assert not re.search(r"PASSWORD:\s*['\"]?[a-z0-9]{6,}", text), "no literal passwords in compose"
+
+
+def test_rasa_train_leaves_out_the_held_out_reviewed_examples(tmp_path: Path) -> None:
+    """prepare writes `rasa-data`'s paths (reviewed examples minus the Rasa gate's held-out share)
+    and rasa-train trains on exactly those, as `make build` does."""
+    import subprocess
+    import sys
+
+    prepare = " ".join(SERVICES["prepare"]["command"])
+    assert "python -m recommender.training rasa-data --out data/.rasa-data > data/.rasa-data/paths.txt" in prepare
+    assert SERVICES["rasa-train"]["entrypoint"] == ["sh", "-c"]
+    train = " ".join(SERVICES["rasa-train"]["command"])
+    assert train.startswith("rasa train ") and "--data $$(cat data/.rasa-data/paths.txt)" in train
+    out = subprocess.run([sys.executable, "-m", "recommender.training", "rasa-data", "--out", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120, check=True).stdout.split()
+    assert out and all(Path(p).exists() for p in out)
+    assert not any("nlu/reviewed" in p for p in out)  # only the staged training share of it
