@@ -148,31 +148,24 @@ def run_queries(recommender: Any, queries: dict[str, str], qrels: dict[str, dict
     return EvalResult(metrics, per_query)
 
 
-def rerank_shown(encoder: Any, products: dict[str, Any], queries: dict[str, str],
-                 qrels: dict[str, dict[str, int]], shown: dict[str, list[str]], k: int = 10) -> dict[str, Any]:
+def rerank_shown(encoder: Any, store: Any, queries: dict[str, str], qrels: dict[str, dict[str, int]],
+                 shown: dict[str, list[str]], k: int = 10) -> dict[str, Any]:
     """Judge an encoder on logged impressions: reorder the products each query actually showed by
     the encoder's cosine similarity to the query, then score with the logged grades.
 
     Logged clicks can only land on products the serving model showed, so retrieving from the
     whole catalog favours that model; reordering the same shown set treats every encoder alike.
-    Queries whose shown set has no graded product (or a single product) say nothing and are
-    skipped. ``products``: catalog products by id."""
-    from recommender.catalog import embedding_text
-
+    Product vectors come from ``store`` (embedded by this encoder); products no longer in it are
+    left out. Queries whose shown set has no graded product (or a single product) say nothing
+    and are skipped."""
     ndcgs, rrs = [], []
-    vectors: dict[str, Any] = {}
     for qid, text in queries.items():
-        candidates = [p for p in shown.get(qid, []) if p in products]
-        grades = {p: g for p, g in qrels.get(qid, {}).items() if p in candidates}  # the ideal: shown ones
-        if len(candidates) < 2 or not any(grades.get(p, 0) > 0 for p in candidates):
+        hits = [h for h in store.get(shown.get(qid, []), with_vectors=True) if h.text_vector is not None]
+        grades = {h.product_id: g for h in hits if (g := qrels.get(qid, {}).get(h.product_id, 0))}
+        if len(hits) < 2 or not grades:  # the ideal counts shown products only
             continue
-        missing = [p for p in candidates if p not in vectors]
-        if missing:
-            for pid, vector in zip(missing, encoder.encode_documents(
-                    [embedding_text(products[p]) for p in missing]), strict=True):
-                vectors[pid] = vector
         query = encoder.encode_query(text)
-        ranked = sorted(candidates, key=lambda p: -float(vectors[p] @ query))
+        ranked = [h.product_id for h in sorted(hits, key=lambda h: -float(h.text_vector @ query))]
         ndcgs.append(ndcg(ranked, grades, k))
         rrs.append(reciprocal_rank(ranked, grades))
     n = len(ndcgs)

@@ -27,7 +27,6 @@ def evaluate_encoder(model_path: Path | str, catalog: Path, sets: list[JudgedSet
                      k: int = 10) -> dict[str, Any]:
     """``{"<set>/ndcg@10": …, "<set>/recall@100": …, "<set>/mrr": …, "<set>/queries": n, "seconds": …}``,
     plus ``<set>_shown/ndcg@10|mrr|queries`` for a set with logged impressions."""
-    from recommender.catalog import load_catalog
     from recommender.encoder import Encoder
     from recommender.ingest import ingest
     from recommender.service import Recommender
@@ -36,7 +35,6 @@ def evaluate_encoder(model_path: Path | str, catalog: Path, sets: list[JudgedSet
     started = time.perf_counter()
     encoder = Encoder(model_path=model_path, backend="torch", cache_size=0)
     metrics: dict[str, Any] = {}
-    products: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="aisle-gate-") as tmp:
         store = EdgeStore(tmp)
         try:
@@ -50,9 +48,7 @@ def evaluate_encoder(model_path: Path | str, catalog: Path, sets: list[JudgedSet
                 for key in (f"ndcg@{k}", "recall@100", "mrr", "queries"):
                     metrics[f"{judged.name}/{key}"] = result.metrics[key]
                 if judged.shown is not None and judged.shown.exists():
-                    if products is None:
-                        products = {p.id: p for p in load_catalog(catalog).products}
-                    shown = rerank_shown(encoder, products, load_queries(judged.queries),
+                    shown = rerank_shown(encoder, store, load_queries(judged.queries),
                                          load_qrels(judged.qrels), load_shown(judged.shown), k)
                     for key, value in shown.items():
                         metrics[f"{judged.name}_shown/{key}"] = value

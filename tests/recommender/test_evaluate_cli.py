@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from recommender.catalog import Product
 from recommender.evaluate import load_shown, ndcg, percentile, recall, reciprocal_rank, rerank_shown
+from recommender.store.base import Hit
 from tests.recommender.conftest import CATALOG
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,12 +44,19 @@ class WordEncoder:
         return self._vector(text)
 
 
-def test_rerank_shown_orders_only_what_was_shown(tmp_path):
-    def product(pid: str, title: str) -> Product:
-        return Product(id=pid, title=title, price=10.0)
+class TitleStore:
+    """The store's read of stored vectors (``get(..., with_vectors=True)``), over product titles."""
 
-    products = {p.id: p for p in [product("A", "Blue Tent"), product("B", "Red Boots"), product("C", "Kettle"),
-                                  product("D", "Red Boots Deluxe")]}
+    def __init__(self, titles: dict[str, str]) -> None:
+        self.titles = titles
+
+    def get(self, product_ids, with_vectors=False):
+        return [Hit(p, 0.0, {"id": p}, WordEncoder()._vector(self.titles[p])) for p in product_ids
+                if p in self.titles]
+
+
+def test_rerank_shown_orders_only_what_was_shown(tmp_path):
+    store = TitleStore({"A": "Blue Tent", "B": "Red Boots", "C": "Kettle", "D": "Red Boots Deluxe"})
     shown_file = tmp_path / "shown.tsv"
     shown_file.write_text("q1\tA\t1\nq1\tC\t2\nq1\tB\t3\nq1\tGONE\t4\n"  # B clicked at the bottom
                           "q2\tA\t1\nq2\tC\t2\n"  # nothing graded was shown: says nothing
@@ -59,7 +66,7 @@ def test_rerank_shown_orders_only_what_was_shown(tmp_path):
     assert shown["q1"] == ["A", "C", "B", "GONE"] and shown["q4"] == ["C", "A"]
     queries = {"q1": "red boots", "q2": "red boots", "q3": "red boots", "q4": "blue"}
     qrels = {"q1": {"B": 1, "D": 2}, "q2": {"D": 2}, "q3": {"B": 2}, "q4": {"C": 1}}
-    result = rerank_shown(WordEncoder(), products, queries, qrels, shown)
+    result = rerank_shown(WordEncoder(), store, queries, qrels, shown)
     # q1: B moves from position 3 to 1 (D was never shown, so it is not in the ideal) -> 1.0;
     # q4: the encoder puts the blue tent above the clicked kettle -> 1/log2(3), reciprocal rank 1/2
     assert result == {"ndcg@10": pytest.approx((1 + 1 / np.log2(3)) / 2, abs=1e-4), "mrr": 0.75, "queries": 2}
