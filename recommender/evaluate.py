@@ -16,6 +16,7 @@ import math
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,37 +24,40 @@ from typing import Any
 MODES = ("hybrid", "fusion", "dense", "keyword")
 
 
-def load_queries(path: str | Path) -> dict[str, str]:
-    out: dict[str, str] = {}
+def _tsv_rows(path: str | Path, width: int) -> Iterator[list[str]]:
+    """Stripped cells of each row of a judgment file with at least ``width`` columns; a header row
+    (``query_id``), comments (``#``) and rows without a query id are skipped."""
     with Path(path).open(encoding="utf-8") as handle:
         for row in csv.reader(handle, delimiter="\t"):
-            if len(row) >= 2 and row[0].strip() and not row[0].startswith("#") and row[0] != "query_id":
-                out[row[0].strip()] = row[1].strip()
-    return out
+            if len(row) >= width and row[0].strip() and not row[0].startswith("#") and row[0] != "query_id":
+                yield [cell.strip() for cell in row]
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def load_queries(path: str | Path) -> dict[str, str]:
+    return {row[0]: row[1] for row in _tsv_rows(path, 2)}
 
 
 def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    with Path(path).open(encoding="utf-8") as handle:
-        for row in csv.reader(handle, delimiter="\t"):
-            if len(row) >= 3 and row[0] != "query_id" and not row[0].startswith("#"):
-                try:
-                    out.setdefault(row[0].strip(), {})[row[1].strip()] = int(row[2])
-                except ValueError:
-                    continue
+    for qid, pid, grade, *_ in _tsv_rows(path, 3):
+        if (value := _int(grade)) is not None:
+            out.setdefault(qid, {})[pid] = value
     return out
 
 
 def load_shown(path: str | Path) -> dict[str, list[str]]:
     """``shown.tsv`` of a logged export: ``query_id, product_id, position`` → ids in shown order."""
     rows: dict[str, list[tuple[int, str]]] = {}
-    with Path(path).open(encoding="utf-8") as handle:
-        for row in csv.reader(handle, delimiter="\t"):
-            if len(row) >= 3 and row[0] != "query_id" and not row[0].startswith("#"):
-                try:
-                    rows.setdefault(row[0].strip(), []).append((int(row[2]), row[1].strip()))
-                except ValueError:
-                    continue
+    for qid, pid, position, *_ in _tsv_rows(path, 3):
+        if (value := _int(position)) is not None:
+            rows.setdefault(qid, []).append((value, pid))
     return {qid: [pid for _, pid in sorted(items)] for qid, items in rows.items()}
 
 

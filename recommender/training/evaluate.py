@@ -19,8 +19,12 @@ class JudgedSet:
     qrels: Path
     shown: Path | None = None  # logged impressions: also judge reordering them (``<name>_shown/…``)
 
-    def usable(self) -> bool:
-        return self.queries.exists() and self.qrels.exists() and bool(load_qrels(self.qrels))
+    def load(self) -> tuple[dict[str, str], dict[str, dict[str, int]]] | None:
+        """Queries and qrels, or None when the set is missing or has no judgment."""
+        if not (self.queries.exists() and self.qrels.exists()):
+            return None
+        qrels = load_qrels(self.qrels)
+        return (load_queries(self.queries), qrels) if qrels else None
 
 
 def evaluate_encoder(model_path: Path | str, catalog: Path, sets: list[JudgedSet], mode: str = "hybrid",
@@ -41,15 +45,15 @@ def evaluate_encoder(model_path: Path | str, catalog: Path, sets: list[JudgedSet
             ingest(catalog, store, encoder)
             recommender = Recommender(store, encoder)
             for judged in sets:
-                if not judged.usable():
+                loaded = judged.load()
+                if loaded is None:
                     continue
-                result = run_queries(recommender, load_queries(judged.queries), load_qrels(judged.qrels),
-                                     k=k, mode=mode)
+                queries, qrels = loaded
+                result = run_queries(recommender, queries, qrels, k=k, mode=mode)
                 for key in (f"ndcg@{k}", "recall@100", "mrr", "queries"):
                     metrics[f"{judged.name}/{key}"] = result.metrics[key]
                 if judged.shown is not None and judged.shown.exists():
-                    shown = rerank_shown(encoder, store, load_queries(judged.queries),
-                                         load_qrels(judged.qrels), load_shown(judged.shown), k)
+                    shown = rerank_shown(encoder, store, queries, qrels, load_shown(judged.shown), k)
                     for key, value in shown.items():
                         metrics[f"{judged.name}_shown/{key}"] = value
         finally:

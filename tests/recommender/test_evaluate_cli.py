@@ -37,9 +37,6 @@ class WordEncoder:
         v = np.array([float(w in text.lower().split()) for w in self.words]) + 1e-6
         return v / np.linalg.norm(v)
 
-    def encode_documents(self, texts):
-        return np.stack([self._vector(t) for t in texts])
-
     def encode_query(self, text):
         return self._vector(text)
 
