@@ -5,10 +5,11 @@
 Each session draws a hidden preference from the catalog with a seeded RNG: a target product
 type, a colour and a price cap (from a real product, so a right answer exists). The shopper
 asks for it in one of several phrasings (sometimes vaguely, leaving the colour or the budget
-unsaid; half of them name the type in everyday words the catalog never uses, ``SHOPPER_WORDS``:
-"wellies", "rucksacks", "kicks"), then reacts to the products shown the way its preference dictates: clicks products of
-the right type, adds the first one that meets type, colour and budget to the cart, dislikes
-products of another type, asks for more or refines when nothing fits, and says thanks or bye.
+unsaid; where the type has everyday names the catalog never uses, ``SHOPPER_WORDS`` such as
+"wellies", "rucksacks" or "pjs", half of the shoppers use them), then reacts to the products
+shown the way its preference dictates: clicks products of the right type, adds the first one
+that meets type, colour and budget to the cart, dislikes products of another type, asks for more
+or refines when nothing fits, and says thanks or bye.
 A share of sessions is customer service (order tracking with an order id and email), a share
 asks for a human, and a share writes something the assistant cannot understand — so the logs
 hold every kind of material the retraining pipeline reads. Feedback goes to
