@@ -33,7 +33,7 @@ import numpy as np
 
 from recommender.query import Constraints, Vocabulary, material_matches
 from recommender.sparse import tokenize
-from recommender.store.base import RRF_K, Hit
+from recommender.store.base import Hit
 
 W_RATING, W_REVIEWS, W_STOCK, W_TITLE = 0.10, 0.05, 0.05, 0.05
 MMR_LAMBDA = 0.7
@@ -66,19 +66,6 @@ def rerank(hits: list[Hit], keywords: list[str] = ()) -> list[Ranked]:
         out.append(Ranked(h, score, relevance))
     out.sort(key=lambda r: r.score, reverse=True)
     return out
-
-
-def rrf_fuse(lists: list[list[Hit]], k: int = RRF_K) -> list[Hit]:
-    """Reciprocal rank fusion of ranked hit lists (score = Σ 1/(k + rank)), as Qdrant fuses
-    prefetches; used to join text results with image results."""
-    scores: dict[str, float] = {}
-    first: dict[str, Hit] = {}
-    for hits in lists:
-        for rank, h in enumerate(hits):
-            scores[h.product_id] = scores.get(h.product_id, 0.0) + 1.0 / (k + rank + 1)
-            first.setdefault(h.product_id, h)
-    order = sorted(scores, key=scores.__getitem__, reverse=True)
-    return [Hit(pid, scores[pid], first[pid].payload, first[pid].text_vector) for pid in order]
 
 
 def mmr(ranked: list[Ranked], k: int, lam: float = MMR_LAMBDA) -> list[Ranked]:

@@ -3,9 +3,9 @@
 Pipeline (each stage timed in ``Recommendation.timings``, milliseconds):
 query (state → text + filter) → encode (dense, cached; sparse IDF weights) → retrieve
 (hybrid dense+sparse prefetches under the filter, RRF-fused; or Qdrant's recommend query
-with liked items as positives and rejected ones as negatives; with a shopper's image, the
-``image`` vector's neighbours under the same filter, RRF-fused with the text results when there
-is text too) → rank (rerank formula in
+with liked items as positives and rejected ones as negatives; with a shopper's photo, the
+``image`` vector's neighbours under the same filter: the photo orders, the conversation filters
+and its keywords rerank) → rank (rerank formula in
 ``ranking.py``, then MMR) → relax (only when fewer than k passed) → explain.
 
 Built by :meth:`Recommender.from_settings`, it follows the published pointer
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from recommender.catalog import Product
 from recommender.explain import explain
 from recommender.query import ConversationState, Query, Vocabulary, build_query, to_filter
-from recommender.ranking import Ranked, mmr, relaxation_steps, rerank, rrf_fuse, violations
+from recommender.ranking import Ranked, mmr, relaxation_steps, rerank, violations
 from recommender.settings import Settings, get_settings
 from recommender.sparse import SparseStats, query_vector
 from recommender.store.base import VectorStore
@@ -197,13 +197,11 @@ class Recommender:
                   dense, sparse, image_vector=None) -> list[Ranked]:
         spec = to_filter(constraints, exclude, pair.vocab())
         if image_vector is not None:
-            image_hits = pair.store.search_image(image_vector, spec, limit, with_vectors=True)
-            has_text = dense is not None or (sparse is not None and bool(sparse)) or query.positive_ids
-            if not has_text:
-                return rerank(image_hits, constraints.keywords)
-            text_hits = self._text_hits(pair, query, spec, limit, dense, sparse)
-            return rerank(rrf_fuse([text_hits, image_hits])[:limit], constraints.keywords)
-        hits = self._text_hits(pair, query, spec, limit, dense, sparse)
+            # A photo says "this one": fusing it with the text results by rank (RRF) let the
+            # text's first pick, usually just the filter's words, outrank the photographed product.
+            hits = pair.store.search_image(image_vector, spec, limit, with_vectors=True)
+        else:
+            hits = self._text_hits(pair, query, spec, limit, dense, sparse)
         return rerank(hits, constraints.keywords)
 
     @staticmethod

@@ -130,6 +130,9 @@ def test_ingest_embeds_local_images_and_search_by_image(fresh_store, encoder, im
     blue = ConversationState(constraints=Constraints(colors=["blue"]))
     ids = [s.id for s in rec.recommend(blue, k=3, image=pics / "I2.png").suggestions]
     assert ids[0] == "I2" and set(ids) <= {"I0", "I2", "I4"}
+    # the photo leads even when the shopper's words name another product
+    named = ConversationState(user_turns=["printed tote bag model 0"])
+    assert rec.recommend(named, k=3, image=pics / "I2.png").suggestions[0].id == "I2"
 
     # unchanged catalog and files: nothing re-embedded; a changed picture re-embeds that product
     assert ingest(image_catalog, fresh_store, encoder, image_encoder=image_encoder).unchanged == 7
