@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     enc_seconds = time.perf_counter() - t
     docs_per_s = len(texts) / enc_seconds
     results["document_encoding_per_s"] = round(docs_per_s, 1)
-    print(f"  document encoding ({doc_encoder.backend}, batch 64): {docs_per_s:,.0f} products/s")
+    print(f"  document encoding ({doc_encoder.backend}, batch 32): {docs_per_s:,.0f} products/s")
     query_encoder = doc_encoder
     qvecs = [query_encoder.encode_query(q) for q in QUERIES]
 

