@@ -16,6 +16,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 K1 = 1.2
@@ -26,6 +27,7 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=1 << 16)  # a catalog repeats its words: ingest calls this millions of times
 def stem(token: str) -> str:
     """Tiny plural folding: boots→boot, dresses→dress, accessories→accessory."""
     if len(token) <= 3 or token.isdigit():
@@ -45,6 +47,7 @@ def tokenize(text: str) -> list[str]:
     return [stem(w.split("'")[0]) for w in words if w not in STOPWORDS]
 
 
+@lru_cache(maxsize=1 << 16)
 def term_id(term: str) -> int:
     return zlib.crc32(term.encode("utf-8")) & 0x7FFFFFFF
 
