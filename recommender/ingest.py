@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,28 +147,18 @@ def ingest_products(
         else:
             report.unchanged += 1
 
-    def encode(batch: list[Product]) -> Any:
-        return encoder.encode_documents([texts[p.id] for p in batch])
-
-    # The next batch encodes in a worker thread while this one is stored: the model runs
-    # without the GIL, so the keyword vectors, payloads and upserts fill its pauses (20,000
-    # generated products: 57 → 50 s on 2 cores; at 100,000 the index build dominates the rest).
-    batches = [to_embed[i : i + batch_size] for i in range(0, len(to_embed), batch_size)]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="encode") as pool:
-        pending = pool.submit(encode, batches[0]) if batches else None
-        for n, batch in enumerate(batches):
-            vectors = pending.result()
-            if n + 1 < len(batches):
-                pending = pool.submit(encode, batches[n + 1])
-            images = _embed_images(batch, image_files, image_encoder, report) if image_encoder else {}
-            store.upsert([
-                StorePoint(
-                    product_id=p.id, text=vec, keywords=document_vector(keywords[p.id], stats.avg_len),
-                    payload=product_payload(p, model_id, hashes[p.id]),
-                    image=p.image_vector if p.image_vector else images.get(p.id),
-                )
-                for p, vec in zip(batch, vectors, strict=True)
-            ])
+    for start in range(0, len(to_embed), batch_size):
+        batch = to_embed[start : start + batch_size]
+        vectors = encoder.encode_documents([texts[p.id] for p in batch])
+        images = _embed_images(batch, image_files, image_encoder, report) if image_encoder else {}
+        store.upsert([
+            StorePoint(
+                product_id=p.id, text=vec, keywords=document_vector(keywords[p.id], stats.avg_len),
+                payload=product_payload(p, model_id, hashes[p.id]),
+                image=p.image_vector if p.image_vector else images.get(p.id),
+            )
+            for p, vec in zip(batch, vectors, strict=True)
+        ])
 
     gone = sorted(set(existing) - set(texts))
     if gone and report.errors:
