@@ -9,10 +9,12 @@ RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorc
  && pip install --no-cache-dir -r /tmp/req.txt
 COPY pyproject.toml ./
 COPY recommender recommender
+COPY shop shop
+COPY learning learning
 COPY actions actions
 COPY bot bot
+COPY tools tools
 COPY data data
-COPY scripts scripts
 RUN pip install --no-cache-dir --no-deps -e .
 RUN useradd --create-home aisle && mkdir -p var && chown aisle var
 USER aisle

@@ -22,7 +22,7 @@ export AISLE_GATEWAY_PORT ?= 8080
 export AISLE_RASA_URL ?= http://127.0.0.1:$(AISLE_RASA_PORT)
 export AISLE_ACTIONS_URL ?= http://127.0.0.1:$(AISLE_ACTIONS_PORT)
 
-.PHONY: help setup data build run test lint bench eval eval-nlu finetune retrain rollback smoke clean tools
+.PHONY: help setup data build run test lint bench eval eval-nlu finetune retrain rollback smoke clean system-tools
 
 help:
 	@echo "make run       start the whole assistant (sets up and builds what is missing)"
@@ -38,24 +38,24 @@ help:
 	@echo "make clean     remove everything generated"
 
 # --- environments -------------------------------------------------------------
-setup: $(VENV)/.installed $(VENV_RASA)/.installed tools
+setup: $(VENV)/.installed $(VENV_RASA)/.installed system-tools
 
 $(VENV)/.installed: requirements/app.txt pyproject.toml
-	@py=$$(scripts/find_python.sh 3.11) || exit 1; \
+	@py=$$(tools/find_python.sh 3.11) || exit 1; \
 	  [ -x $(PY) ] || $$py -m venv $(VENV)
 	$(PY) -m pip install -q --no-deps -r requirements/app.txt
 	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
 
 $(VENV_RASA)/.installed: requirements/rasa.txt
-	@py=$$(scripts/find_python.sh 3.10) || exit 1; \
+	@py=$$(tools/find_python.sh 3.10) || exit 1; \
 	  [ -x $(RASA) ] || $$py -m venv $(VENV_RASA)
 	$(VENV_RASA)/bin/python -m pip install -q --no-deps -r requirements/rasa.txt
 	@touch $@
 
 # Debian's chromium (browser tests) and docker-compose (compose file validation); the tests
 # that need them skip with a reason when they cannot be installed
-tools:
+system-tools:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	  command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
 	  [ -z "$$missing" ] || (apt-get install -y -q $$missing >/dev/null 2>&1 || \
@@ -65,11 +65,11 @@ tools:
 # --- generated data and models ---------------------------------------------------
 data: $(CATALOG) $(LOOKUPS)
 
-data/catalog/products.jsonl: data/catalog/generate_catalog.py | $(VENV)/.installed
-	$(PY) data/catalog/generate_catalog.py --out $@
+data/catalog/products.jsonl: tools/generate_catalog.py | $(VENV)/.installed
+	$(PY) -m tools.generate_catalog --out $@
 
-$(LOOKUPS): $(CATALOG) data/nlu/build_lookups.py | $(VENV)/.installed
-	$(PY) data/nlu/build_lookups.py --catalog $(CATALOG) --out $@
+$(LOOKUPS): $(CATALOG) tools/build_lookups.py | $(VENV)/.installed
+	$(PY) -m tools.build_lookups --catalog $(CATALOG) --out $@
 
 # AISLE_ENCODER_BACKEND=auto (the default) serves the ONNX int8 export only where this check
 # recorded that it ranks data/eval within 0.01 nDCG@10 of fp32 (var/onnx/<model>/quality.json);
@@ -85,10 +85,10 @@ var/.ingested: $(CATALOG) recommender/catalog.py $(wildcard models/encoder/*/tra
 
 # new reviewed examples (data/nlu/reviewed) do not retrain the model here: `make retrain` trains
 # a candidate and gates it. Their held-out share never trains a model (see `rasa-data` in
-# recommender/training/rasa_candidate.py).
+# learning/rasa_round.py).
 $(RASA_MODEL): $(RASA_INPUTS) | $(VENV_RASA)/.installed $(VENV)/.installed
 	$(RASA) train --fixed-model-name aisle --out models --num-threads 2 \
-	  --data $$($(PY) -m recommender.training rasa-data)
+	  --data $$($(PY) -m learning rasa-data)
 
 build: setup data var/.ingested $(RASA_MODEL)
 
@@ -101,7 +101,7 @@ run: build var/rasa-token
 	AISLE_RASA_TOKEN=$${AISLE_RASA_TOKEN:-$$(cat var/rasa-token)} $(VENV)/bin/honcho start -f Procfile
 
 smoke: | $(VENV)/.installed
-	$(PY) scripts/smoke.py --url http://127.0.0.1:$(AISLE_GATEWAY_PORT)
+	$(PY) -m tools.smoke --url http://127.0.0.1:$(AISLE_GATEWAY_PORT)
 
 # --- quality ------------------------------------------------------------------------
 test: build
@@ -115,25 +115,25 @@ lint: | $(VENV)/.installed
 
 bench: build
 	$(PY) -m recommender bench
-	$(PY) -m tests.bench.bench_chat
+	$(PY) -m tools.bench_chat
 
 eval: setup data
-	$(PY) scripts/eval_table.py --catalog $(CATALOG)
+	$(PY) -m tools.eval_table --catalog $(CATALOG)
 
-# Learning loop (recommender/training): export logged chats, fine-tune a candidate encoder, gate,
+# Learning loop (learning): export logged chats, fine-tune a candidate encoder, gate,
 # promote or refuse, report to reports/. Promotion and rollback publish the active encoder with
 # its own vectors into a new store under var/stores/ and switch var/active.json, which a running
 # action server follows (recommender/active.py); no separate ingest.
 retrain: build
-	AISLE_CATALOG=$(CATALOG) $(PY) -m recommender.training retrain $(if $(SINCE),--since $(SINCE))
+	AISLE_CATALOG=$(CATALOG) $(PY) -m learning retrain $(if $(SINCE),--since $(SINCE))
 	@touch var/.ingested
 
 rollback: | $(VENV)/.installed
-	AISLE_CATALOG=$(CATALOG) $(PY) -m recommender.training rollback
+	AISLE_CATALOG=$(CATALOG) $(PY) -m learning rollback
 	@touch var/.ingested
 
 eval-nlu: build
-	$(VENV_RASA)/bin/python scripts/eval_nlu.py --model $(RASA_MODEL)
+	$(VENV_RASA)/bin/python -m tools.eval_nlu --model $(RASA_MODEL)
 
 finetune: setup data
 	$(PY) -m recommender finetune --catalog $(CATALOG)

@@ -27,13 +27,13 @@ _PROBE_EMAIL = "probe@invalid.example"
 
 
 def _normalise_order_id(text: str | None) -> str | None:
-    from recommender.shop.rules import normalise_order_id
+    from shop.rules import normalise_order_id
 
     return normalise_order_id(text)
 
 
 def _normalise_email(text: str | None) -> str | None:
-    from recommender.shop.rules import normalise_email
+    from shop.rules import normalise_email
 
     return normalise_email(text)
 
@@ -140,7 +140,7 @@ class ValidateOrderForm(FormValidationAction):
     async def validate_shipping_address(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        from recommender.shop.rules import valid_address_text
+        from shop.rules import valid_address_text
 
         text = " ".join(str(value or "").split())
         if not valid_address_text(text):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from recommender.settings import Settings, get_settings
+from common.settings import Settings, get_settings
 
 
 class Services:
@@ -29,11 +29,11 @@ class Services:
 
     @property
     def shop(self) -> Any:
-        """``recommender.shop.service.ShopData`` on ``Settings.shop_db_url`` (schema + demo seed)."""
+        """``shop.sql.service.ShopData`` on ``Settings.shop_db_url`` (schema + demo seed)."""
         if self._shop is None:
             with self._lock:
                 if self._shop is None:
-                    from recommender.shop.service import ShopData
+                    from shop.sql.service import ShopData
 
                     shop = ShopData(self.settings.shop_db_url)
                     shop.create_schema()
@@ -56,7 +56,7 @@ class Services:
         if self._faq is None:
             with self._lock:
                 if self._faq is None:
-                    from recommender.faq import FaqIndex
+                    from shop.faq import FaqIndex
 
                     # the active encoder, followed like the recommender's (recommender/active.py)
                     self._faq = FaqIndex.from_settings(self.settings)

@@ -2,8 +2,8 @@
 
     python -m bot serve [--host H] [--port P]
     python -m bot create-agent NAME [--password PW] [--replace]
-    python -m bot export-feedback [--out FILE]      # JSON Lines for retraining
-    python -m bot export-transcripts [--out FILE]   # JSON Lines, one conversation per line
+    python -m bot export-feedback [--out FILE] [--db-url URL]    # JSON Lines for retraining
+    python -m bot export-transcripts [--out FILE] [--db-url URL]   # JSON Lines, one conversation per line
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ import getpass
 import json
 import logging
 import sys
-from dataclasses import replace
 from typing import Any, TextIO
 
-from bot.settings import get_gateway_settings
+from common.settings import get_settings
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -24,18 +23,19 @@ def _serve(args: argparse.Namespace) -> int:
 
     from bot.app import create_app
 
-    settings = get_gateway_settings()
-    settings = replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    settings = get_settings()
+    settings = settings.model_copy(update={"gateway_host": args.host or settings.gateway_host,
+                                       "gateway_port": args.port or settings.gateway_port})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    web.run_app(create_app(settings), host=settings.host, port=settings.port,
+    web.run_app(create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
                 access_log=None, print=lambda line: print(line, flush=True))
     return 0
 
 
-def _store() -> Any:
+def _store(url: str | None = None) -> Any:
     from bot.store import GatewayStore
 
-    store = GatewayStore(get_gateway_settings().db_url)
+    store = GatewayStore(url or get_settings().gateway_db_url)
     store.create_schema()
     return store
 
@@ -83,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     agent.add_argument("--password", help="password (prompted when omitted)")
     agent.add_argument("--replace", action="store_true", help="set a new password if NAME exists")
     for name in ("export-feedback", "export-transcripts"):
-        sub.add_parser(name, help="write JSON Lines for retraining").add_argument("--out")
+        export = sub.add_parser(name, help="write JSON Lines for retraining")
+        export.add_argument("--out")
+        export.add_argument("--db-url", help="gateway store URL (default: AISLE_GATEWAY_DB_URL)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
@@ -92,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("NAME must be 1-64 characters")
         return _create_agent(args)
     if args.command == "export-feedback":
-        return _export(_store().iter_feedback(), args.out)
-    return _export(_store().iter_transcripts(), args.out)
+        return _export(_store(args.db_url).iter_feedback(), args.out)
+    return _export(_store(args.db_url).iter_transcripts(), args.out)
 
 
 if __name__ == "__main__":

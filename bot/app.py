@@ -18,10 +18,10 @@ from bot.errors import ApiError
 from bot.handoff import ConversationService
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter
-from bot.settings import GatewaySettings, get_gateway_settings
 from bot.store import GatewayStore
 from bot.warmup import warm_up
 from bot.ws import Hub
+from common.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -37,7 +37,7 @@ CSP = (
 
 # middlewares ---------------------------------------------------------------------------------
 
-def client_address(request: web.Request, settings: GatewaySettings) -> str:
+def client_address(request: web.Request, settings: Settings) -> str:
     if settings.trust_proxy and (forwarded := request.headers.get("X-Forwarded-For")):
         return forwarded.split(",")[0].strip()
     return request.remote or "unknown"
@@ -197,7 +197,7 @@ def _placeholder_svg(product: Any) -> str:
 
 def render_svg(product: Any) -> str:
     try:
-        from recommender.images import render_product_svg
+        from bot.product_art import render_product_svg
     except ImportError:  # the data helper's renderer is not there yet
         return _placeholder_svg(product)
     return render_product_svg(product)
@@ -263,7 +263,7 @@ def load_catalog_index(path: Path) -> dict[str, Any]:
 
 async def _startup(app: web.Application) -> None:
     settings = app[keys.SETTINGS]
-    store = GatewayStore(settings.db_url)
+    store = GatewayStore(settings.gateway_db_url)
     await asyncio.to_thread(store.create_schema)
     app[keys.CATALOG] = await asyncio.to_thread(load_catalog_index, settings.catalog_path)
     rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url,
@@ -289,8 +289,8 @@ async def _cleanup(app: web.Application) -> None:
         await asyncio.to_thread(service.store.dispose)
 
 
-def create_app(settings: GatewaySettings | None = None) -> web.Application:
-    settings = settings or get_gateway_settings()
+def create_app(settings: Settings | None = None) -> web.Application:
+    settings = settings or get_settings()
     app = web.Application(
         middlewares=[cors_middleware, errors_middleware, client_rate_middleware],
         client_max_size=settings.max_body_bytes,

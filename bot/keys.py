@@ -9,10 +9,10 @@ from aiohttp import web
 if TYPE_CHECKING:
     from bot.handoff import ConversationService
     from bot.ratelimit import RateLimiter
-    from bot.settings import GatewaySettings
     from bot.ws import Hub
+    from common.settings import Settings
 
-SETTINGS: web.AppKey[GatewaySettings] = web.AppKey("settings")
+SETTINGS: web.AppKey[Settings] = web.AppKey("settings")
 SERVICE: web.AppKey[ConversationService] = web.AppKey("service")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 CATALOG: web.AppKey[dict[str, Any]] = web.AppKey("catalog")

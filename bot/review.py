@@ -1,5 +1,5 @@
 """Review page of the agent desk: flagged messages with the model's guess; an agent confirms
-or corrects the intent and entities (``recommender.training.review`` writes the record and
+or corrects the intent and entities (``learning.review`` writes the record and
 ``data/nlu/reviewed/reviewed.yml``). Desk login required, same-origin only.
 
     GET  /desk/review                      the page
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -22,15 +23,17 @@ routes = web.RouteTableDef()
 CANDIDATE_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_ENTITIES = 20
 
+STATIC = Path(__file__).resolve().parent / "static"
+
 
 def _queue() -> Any:
-    from recommender.training.review import ReviewQueue
+    from learning.review import ReviewQueue
 
     return ReviewQueue.from_settings()
 
 
 def _listing() -> dict[str, Any]:
-    from recommender.training.review import load_domain
+    from learning.review import load_domain
 
     queue = _queue()
     intents, entities = load_domain(queue.domain_path)
@@ -40,8 +43,6 @@ def _listing() -> dict[str, Any]:
 
 @routes.get("/desk/review")
 async def review_page(request: web.Request) -> web.FileResponse:
-    from bot.app import STATIC
-
     return web.FileResponse(STATIC / "review.html")
 
 
@@ -53,7 +54,7 @@ async def list_flagged(request: web.Request) -> web.Response:
 
 @routes.post("/api/desk/review/{candidate_id}")
 async def review_one(request: web.Request) -> web.Response:
-    from recommender.training.review import ReviewError
+    from learning.review import ReviewError
 
     agent = await current_agent(request)
     candidate_id = request.match_info["candidate_id"]

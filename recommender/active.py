@@ -5,7 +5,7 @@ Publishing a model ingests the catalog with that encoder into a *new* store (Qdr
 then atomically replaces the pointer ``var/active.json`` (model, store, time, the previous pair).
 No store that anybody reads is ever written with another encoder.
 
-Running processes (:class:`recommender.service.Recommender`, :class:`recommender.faq.FaqIndex`)
+Running processes (:class:`recommender.service.Recommender`, :class:`shop.faq.FaqIndex`)
 stat the pointer at most once per second through a :class:`Follower`; when it changed, they load
 the new encoder and open the new store in a background thread and swap both in at once. A pointer
 that cannot be loaded is logged and the current pair keeps serving.
@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recommender.settings import ROOT, Settings, get_settings
+from common.settings import ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
     from recommender.encoder import Encoder
@@ -171,8 +171,8 @@ def write_pointer(published: Published, settings: Settings) -> Path:
 def store_settings(settings: Settings, backend: str, store: str) -> Settings:
     """``settings`` pointing at one published store."""
     if backend == "edge":
-        return replace(settings, store_backend="edge", store_path=Path(store))
-    return replace(settings, store_backend=backend, collection=store)
+        return settings.model_copy(update={"store_backend": "edge", "store_path": Path(store)})
+    return settings.model_copy(update={"store_backend": backend, "collection": store})
 
 
 def load_encoder(model: Path, settings: Settings) -> Encoder:

@@ -86,7 +86,7 @@ def bench_ingest(scale: int, encoder) -> dict:
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="aisle-ingest-") as tmp:
         catalog = Path(tmp) / "catalog.jsonl"
-        subprocess.run([sys.executable, str(root / "data/catalog/generate_catalog.py"), "--scale",
+        subprocess.run([sys.executable, str(root / "tools/generate_catalog.py"), "--scale",
                         str(scale), "--out", str(catalog), "--no-validate"], check=True,
                        capture_output=True)
         store = EdgeStore(Path(tmp) / "store")
@@ -105,10 +105,10 @@ def bench_ingest(scale: int, encoder) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from common.settings import get_settings
     from recommender.catalog import embedding_text, keyword_text, load_catalog
     from recommender.encoder import Encoder
     from recommender.ingest import product_payload
-    from recommender.settings import get_settings
     from recommender.sparse import SparseStats, document_vector, query_vector
     from recommender.store.base import IN_STOCK_FLAG, AnyOf, Equals, FilterSpec, Range, StorePoint
     from recommender.store.edge import EdgeStore

@@ -21,11 +21,11 @@ FILTER_KEYS = {
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    from common.settings import get_settings
     from recommender.active import pointer_in_use, publish
     from recommender.encoder import get_encoder, resolve_model_path
     from recommender.image import get_image_encoder
     from recommender.ingest import ingest
-    from recommender.settings import get_settings
     from recommender.store import open_store
 
     settings = get_settings()

@@ -15,7 +15,6 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
 import shutil
 import threading
 import weakref
@@ -28,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from recommender.settings import Settings, get_settings
+from common.settings import Settings, get_settings
 
 DIM = 384
 QUALITY_FILE = "quality.json"
@@ -115,7 +114,7 @@ def onnx_model_folder(model_path: Path, settings: Settings) -> tuple[Path, str]:
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(model_path, tmp, ignore=shutil.ignore_patterns("onnx", "openvino", "*.onnx"))
-        model = SentenceTransformer(str(tmp), backend="onnx", device="cpu")  # exports fp32 ONNX
+        model = SentenceTransformer(str(tmp), backend="onnx", device="cpu", local_files_only=True)  # exports fp32 ONNX
         model.save(str(tmp))
         # the suffix is explicit: sentence-transformers names it after the weight type, which
         # differs per CPU (quint8 on avx2, qint8 on avx512)
@@ -206,8 +205,6 @@ class Encoder:
         settings: Settings | None = None,
     ) -> None:
         settings = settings or get_settings()
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         self.model_path = Path(model_path) if model_path else resolve_model_path(settings)
@@ -218,10 +215,11 @@ class Encoder:
         if self.backend == "onnx":
             folder, file_name = onnx_model_folder(self.model_path, settings)
             self.model = SentenceTransformer(
-                str(folder), backend="onnx", device="cpu", model_kwargs={"file_name": file_name}
+                str(folder), backend="onnx", device="cpu", local_files_only=True,
+                model_kwargs={"file_name": file_name},
             )
         elif self.backend == "torch":
-            self.model = SentenceTransformer(str(self.model_path), device="cpu")
+            self.model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
         else:  # choose_backend already rejected anything else
             raise ValueError(f"unknown encoder backend {self.backend!r}")
         get_dim = getattr(self.model, "get_embedding_dimension", None) or \

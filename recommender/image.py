@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,7 @@ from urllib.parse import unquote, urlparse
 
 import numpy as np
 
-from recommender.settings import Settings, get_settings
+from common.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from PIL.Image import Image
@@ -84,7 +83,6 @@ class ImageEncoder:
     """CLIP's image tower loaded once from a local folder (no network)."""
 
     def __init__(self, model_path: str | Path, batch_size: int = 32) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import torch
         from transformers import CLIPImageProcessor, CLIPModel
 

@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from common.settings import Settings, get_settings
 from recommender.catalog import Product
 from recommender.explain import explain
 from recommender.query import ConversationState, Query, Vocabulary, build_query, to_filter
 from recommender.ranking import Ranked, mmr, relaxation_steps, rerank, violations
-from recommender.settings import Settings, get_settings
 from recommender.sparse import SparseStats, query_vector
 from recommender.store.base import VectorStore
 

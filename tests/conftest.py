@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.stack import RasaStack, start_rasa_stack
+from tools.stack import RasaStack, start_rasa_stack
 
 
 @pytest.fixture(scope="session")

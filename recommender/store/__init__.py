@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 from recommender.store.base import FilterSpec, Hit, StorePoint, VectorStore
 
 if TYPE_CHECKING:
-    from recommender.settings import Settings
+    from common.settings import Settings
 
 __all__ = ["FilterSpec", "Hit", "StorePoint", "VectorStore", "open_store"]
 
 
 def open_store(settings: Settings | None = None) -> VectorStore:
     """``edge`` (embedded, default), ``server`` (Qdrant URL) or ``memory`` (qdrant-client local)."""
-    from recommender.settings import get_settings
+    from common.settings import get_settings
 
     settings = settings or get_settings()
     backend = settings.store_backend.lower()

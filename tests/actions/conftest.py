@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.services import Services, set_services
-from recommender.settings import ROOT
+from common.settings import ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -38,14 +38,14 @@ def recommender(encoder: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 @pytest.fixture(scope="session")
 def faq(encoder: Any) -> Any:
-    from recommender.faq import FaqIndex
+    from shop.faq import FaqIndex
 
     return FaqIndex.from_file(ROOT / "data/faq/faq.yml", encoder)
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Any:
-    from recommender.shop.service import ShopData
+    from shop.sql.service import ShopData
 
     data = ShopData(f"sqlite:///{tmp_path / 'shop.db'}")
     data.create_schema()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import create_app
-from bot.settings import GatewaySettings
+from common.settings import Settings, get_settings
 from tests.bot.rasa_stub import RasaStub
 
 CATALOG = [
@@ -47,12 +46,11 @@ async def rasa(aiohttp_server: Callable[..., Awaitable[TestServer]]) -> tuple[Ra
 
 
 @pytest.fixture
-def settings(tmp_path: Path, catalog_path: Path, rasa: tuple[RasaStub, str]) -> GatewaySettings:
+def settings(tmp_path: Path, catalog_path: Path, rasa: tuple[RasaStub, str]) -> Settings:
     stub, url = rasa
-    return replace(
-        GatewaySettings(),
+    return get_settings(
         rasa_url=url, rasa_token=stub.token, actions_url=url, rasa_timeout=1.0,
-        db_url=f"sqlite:///{tmp_path / 'gateway.db'}", catalog_path=catalog_path,
+        gateway_db_url=f"sqlite:///{tmp_path / 'gateway.db'}", catalog_path=catalog_path,
         cors_origins=("https://shop.example",), max_message_chars=200,
         rate_conversation=1000, rate_client=10_000, rate_login=1000, warm_up=False,
     )
@@ -63,9 +61,9 @@ MakeClient = Callable[..., Awaitable[TestClient]]
 
 @pytest.fixture
 def make_client(aiohttp_client: Callable[..., Awaitable[TestClient]],
-                settings: GatewaySettings) -> MakeClient:
+                settings: Settings) -> MakeClient:
     async def make(**overrides: Any) -> TestClient:
-        return await aiohttp_client(create_app(replace(settings, **overrides)))
+        return await aiohttp_client(create_app(settings.model_copy(update=overrides)))
     return make
 
 

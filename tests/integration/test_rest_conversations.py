@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from recommender.catalog import load_catalog
-from recommender.shop import ShopData
-from tests.stack import CATALOG, RasaStack
+from shop import ShopData
+from tools.stack import CATALOG, RasaStack
 
 pytestmark = pytest.mark.integration
 PRODUCTS = {p.id: p for p in load_catalog(CATALOG).products}

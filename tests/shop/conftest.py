@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from recommender.shop import ShopData
+from common.settings import ROOT
+from shop import ShopData
+from shop.faq import FaqIndex
+
+FAQ_PATH = ROOT / "data" / "faq" / "faq.yml"
 
 # The fixed "today" every rule is checked against (the seeds are relative to it).
 TODAY = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
@@ -119,3 +123,16 @@ def shop(empty_shop: ShopData, seed_dir: Path) -> ShopData:
     counts = empty_shop.seed(seed_dir)
     assert counts == {"customers": len(CUSTOMERS), "orders": len(ORDERS)}
     return empty_shop
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The real encoder (the process-wide one from recommender.encoder), loaded once."""
+    from recommender.encoder import get_encoder
+
+    return get_encoder()
+
+
+@pytest.fixture(scope="session")
+def faq(encoder) -> FaqIndex:
+    return FaqIndex.from_file(FAQ_PATH, encoder)

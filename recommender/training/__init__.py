@@ -1,4 +1,0 @@
-"""Learning from logged chats: export (redacted), review, retrain, gate, promote, roll back.
-
-Command line: ``python -m recommender.training {export,review,retrain,rollback,status}``.
-"""

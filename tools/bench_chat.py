@@ -1,0 +1,111 @@
+"""Benchmark: a recommendation turn through the gateway (DESIGN.md §5), one and 20 shoppers.
+
+Starts real processes (action server, Rasa, gateway) on free ports, then measures the time from a
+shopper's message posted to the gateway to the reply. Run with `make bench`.
+
+Three loads: one shopper sending turn after turn; 20 shoppers chatting at once, each typing
+every message (the first one too) for a seeded 2–6 s (how people chat); and 20 shoppers sending
+back-to-back with no pause (a stress figure: on 2 cores it measures queueing, not a chat).
+Failed turns are counted and printed, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+from tools.stack import start_gateway, start_rasa_stack
+
+TURNS = [
+    "show me running shoes",
+    "under 120",
+    "in blue",
+    "waterproof hiking boots",
+    "a warm wool sweater",
+    "wireless headphones with long battery",
+    "cheaper",
+    "something for the kitchen",
+]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def shopper(session: aiohttp.ClientSession, url: str, turns: int, times: list[float],
+                  failures: list[int], think: tuple[float, float] | None = None, seed: int = 0) -> None:
+    rng = random.Random(seed)
+    async with session.post(f"{url}/api/conversations") as response:
+        conv = await response.json()
+    headers = {"Authorization": f"Bearer {conv['token']}"}
+    for i in range(turns):
+        if think:  # every message is typed first, the opening one too (no 20-message burst at t=0)
+            await asyncio.sleep(rng.uniform(*think))
+        text = TURNS[(i + seed) % len(TURNS)]
+        start = time.perf_counter()
+        async with session.post(
+            f"{url}/api/conversations/{conv['conversation_id']}/messages",
+            json={"text": text},
+            headers=headers,
+        ) as response:
+            body = await response.json()
+        elapsed = (time.perf_counter() - start) * 1000
+        if response.status == 200 and body.get("messages"):
+            times.append(elapsed)
+        else:
+            failures.append(response.status)
+
+
+async def measure(url: str, shoppers: int, turns: int,
+                  think: tuple[float, float] | None = None) -> tuple[list[float], list[int]]:
+    times: list[float] = []
+    failures: list[int] = []
+    async with aiohttp.ClientSession() as session:
+        await shopper(session, url, 2, [], [])  # warm-up: models loaded, caches filled
+        await asyncio.gather(*(shopper(session, url, turns, times, failures, think, seed)
+                               for seed in range(shoppers)))
+    return times, failures
+
+
+def report(label: str, result: tuple[list[float], list[int]]) -> None:
+    times, failures = result
+    print(
+        f"{label:<40} n={len(times):>4}  p50={statistics.median(times):7.1f} ms"
+        f"  p95={percentile(times, 0.95):7.1f} ms  failed={len(failures)}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--turns", type=int, default=40, help="turns per shopper")
+    args = parser.parse_args()
+    print(f"chat-turn benchmark on {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as tmp:
+        stack = start_rasa_stack(Path(tmp))
+        gateway = None
+        try:
+            gateway = start_gateway(
+                stack, AISLE_RATE_CONVERSATION="100000", AISLE_RATE_CLIENT="100000", AISLE_RASA_TIMEOUT="30"
+            )
+            report("1 shopper", asyncio.run(measure(gateway.url, 1, args.turns)))
+            report("20 shoppers chatting (2-6 s to type)",
+                   asyncio.run(measure(gateway.url, 20, max(5, args.turns // 4), think=(2.0, 6.0))))
+            report("20 shoppers back-to-back (stress)",
+                   asyncio.run(measure(gateway.url, 20, max(5, args.turns // 4))))
+        finally:
+            if gateway:
+                gateway.stop()
+            stack.stop()
+
+
+if __name__ == "__main__":
+    main()
