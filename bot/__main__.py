@@ -15,7 +15,7 @@ import logging
 import sys
 from typing import Any, TextIO
 
-from common.settings import get_settings
+from common.settings import get_settings, settings_or_exit
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         export.add_argument("--out")
         export.add_argument("--db-url", help="gateway store URL (default: AISLE_GATEWAY_DB_URL)")
     args = parser.parse_args(argv)
+    settings_or_exit()
     if args.command == "serve":
         return _serve(args)
     if args.command == "create-agent":

@@ -9,6 +9,7 @@ the same variables (a test compares them).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
@@ -135,3 +136,13 @@ def get_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = "; ".join(f"{_name(err['loc'][0])}: {err['msg']}" for err in exc.errors())
         raise SettingsError(f"invalid setting: {problems}") from None
+
+
+def settings_or_exit() -> Settings:
+    """:func:`get_settings` for a process's start-up: a bad value ends it with exit code 2
+    and one line naming the variable, instead of a traceback."""
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

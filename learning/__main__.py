@@ -20,6 +20,8 @@ import logging
 import sys
 from pathlib import Path
 
+from common.settings import settings_or_exit
+
 
 def _export(args: argparse.Namespace) -> int:
     from learning.retrain import run_export
@@ -156,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, help="folder for the reviewed training split (default var/training/rasa-data)")
     p.set_defaults(func=_rasa_data)
     args = parser.parse_args(argv)
+    settings_or_exit()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return int(args.func(args) or 0)
 

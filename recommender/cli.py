@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from common.settings import settings_or_exit
+
 FILTER_KEYS = {
     "color": "colors", "colors": "colors", "colour": "colors", "brand": "brands", "brands": "brands",
     "material": "materials", "materials": "materials", "size": "sizes", "sizes": "sizes",
@@ -230,4 +232,5 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser(argv).parse_args(argv)
+    settings_or_exit()
     return int(args.func(args) or 0)

@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 
-from common.settings import get_settings
+from common.settings import get_settings, settings_or_exit
 
 from .sql.service import ShopData
 
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     events = sub.add_parser("events")
     events.add_argument("order_id")
     args = parser.parse_args(argv)
+    settings_or_exit()
 
     settings = get_settings()
     shop = ShopData(args.url or settings.shop_db_url)
