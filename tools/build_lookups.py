@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate Rasa lookup tables and synonyms from the shop's catalog.
 
-    .venv/bin/python tools/build_lookups.py [--catalog PATH] [--out PATH]
+    .venv/bin/python -m tools.build_lookups [--catalog PATH] [--out PATH]
 
 Reads the catalog with ``recommender.catalog.load_catalog`` and writes
 ``data/nlu/generated/lookups.yml`` with lookup tables ``product_type``, ``brand``,

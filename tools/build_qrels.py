@@ -17,7 +17,7 @@ number of an attribute, e.g. battery "30 h" ≥ 20), ``gender`` ("women" also ac
 ``price_max``/``price_min``, ``materials``/``colors``/``sizes`` (any of), ``title_any`` (a word
 of the title). Stock is not judged: relevance is about the product, availability is ranking's job.
 
-    python tools/build_qrels.py [--catalog data/catalog/products.jsonl] [--out-dir data/eval]
+    python -m tools.build_qrels [--catalog data/catalog/products.jsonl] [--out-dir data/eval]
 
 The script fails (exit 1) if a query ends up with no grade-2 product.
 """

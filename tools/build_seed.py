@@ -1,7 +1,7 @@
 """Regenerate customers.json and orders.json (deterministic; the JSON files are the source the
 shop is seeded from, and can also be edited by hand).
 
-    python tools/generate_catalog.py && python tools/build_seed.py
+    python -m tools.generate_catalog && python -m tools.build_seed
 
 Item titles and prices are copied from the demo catalog, so rerun this when the catalog
 generator changes. Orders ORD-10401 (processing) and ORD-10427 (shipped) belong to
@@ -135,7 +135,7 @@ def build_orders(rng: random.Random, customers: list[dict], products: list[tuple
 def main() -> int:
     if not CATALOG.exists():
         print(
-            f"{CATALOG} is missing: run python tools/generate_catalog.py first",
+            f"{CATALOG} is missing: run python -m tools.generate_catalog first",
             file=sys.stderr,
         )
         return 1

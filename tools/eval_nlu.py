@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure the trained Rasa NLU model on public data it never saw (DESIGN.md §6).
 
-    .venv-rasa/bin/python tools/eval_nlu.py --model models/ [--bitext PATH] [--oos PATH] [--json]
+    .venv-rasa/bin/python -m tools.eval_nlu --model models/ [--bitext PATH] [--oos PATH] [--json]
 
 1. Load the newest model in ``--model`` (a folder or a ``.tar.gz``) with Rasa's ``Agent``.
 2. Parse the Bitext customer-support utterances (columns ``instruction``, ``intent``) and

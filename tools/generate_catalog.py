@@ -4,8 +4,8 @@
 Deterministic: every product is drawn from its own ``random.Random`` seeded with the fixed
 seed and the product's number, so product ``P00042`` is the same whatever ``--scale`` is.
 
-    python tools/generate_catalog.py                       # 1,200 products → data/catalog/products.jsonl
-    python tools/generate_catalog.py --scale 100000 --output var/bench/products-100k.jsonl
+    python -m tools.generate_catalog                       # 1,200 products → data/catalog/products.jsonl
+    python -m tools.generate_catalog --scale 100000 --output var/bench/products-100k.jsonl
 
 Standard library only; each record is validated with ``recommender.catalog.Product``
 (the project root is put on ``sys.path`` so the script runs without installing anything).

@@ -1,7 +1,7 @@
 """Measure one learning-loop round: retrieval quality before and after retraining on logged
 clicks, judged by the simulated shoppers' hidden preferences, and how long the round takes.
 
-    .venv/bin/python tools/measure_learning.py --sessions 2000 --concurrency 4 [--ablation] [--workdir DIR]
+    .venv/bin/python -m tools.measure_learning --sessions 2000 --concurrency 4 [--ablation] [--workdir DIR]
 
 1. Start the real stack (Rasa, action server, gateway; ``tools/stack.py``) with private state in
    a work folder and play ``--sessions`` seeded shoppers through it (``simulate_shoppers.py``).

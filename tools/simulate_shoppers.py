@@ -1,6 +1,6 @@
 """Play simulated shoppers against a running Aisle through the gateway's HTTP API (DESIGN.md §3).
 
-    python tools/simulate_shoppers.py --url http://127.0.0.1:8080 --sessions 50 --seed 1 [--concurrency 4] [--out sessions.jsonl]
+    python -m tools.simulate_shoppers --url http://127.0.0.1:8080 --sessions 50 --seed 1 [--concurrency 4] [--out sessions.jsonl]
 
 Each session draws a hidden preference from the catalog with a seeded RNG: a target product
 type, a colour and a price cap (from a real product, so a right answer exists). The shopper

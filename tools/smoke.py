@@ -1,6 +1,6 @@
 """Smoke test of a running Aisle: health, then a short chat through the gateway.
 
-    python tools/smoke.py [--url http://127.0.0.1:8080]
+    python -m tools.smoke [--url http://127.0.0.1:8080]
 
 Exits 0 when GET /health answers 200 with every part up and both chat turns get a real (not
 fallback) reply; otherwise prints what failed and exits 1. Standard library only.

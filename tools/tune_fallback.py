@@ -3,7 +3,7 @@
 
     .venv-rasa/bin/rasa data split nlu -u data/nlu --training-fraction 0.8 --random-seed 42 --out var/nlu-split
     .venv-rasa/bin/rasa train nlu --nlu var/nlu-split/training_data.yml --out var/nlu-split/models
-    .venv-rasa/bin/python tools/tune_fallback.py --model var/nlu-split/models \
+    .venv-rasa/bin/python -m tools.tune_fallback --model var/nlu-split/models \
         --heldout var/nlu-split/test_data.yml [--oos PATH] [--json]
 
 1. Parse the held-out part of the project's own examples (never seen in training) and the

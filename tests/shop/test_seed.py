@@ -117,7 +117,7 @@ def test_demo_order_items_match_the_demo_catalog():
     catalog_file = DEMO.parent / "catalog" / "products.jsonl"
     if not catalog_file.exists():
         pytest.skip(
-            "data/catalog/products.jsonl not built (python tools/generate_catalog.py)"
+            "data/catalog/products.jsonl not built (python -m tools.generate_catalog)"
         )
     catalog = {p["id"]: p for p in map(json.loads, catalog_file.read_text().splitlines())}
     for order in json.loads((DEMO / "orders.json").read_text()):
