@@ -36,7 +36,6 @@ from .models import (
     Cart,
     CartItem,
     Customer,
-    Invoice,
     Order,
     OrderEvent,
     OrderItem,
@@ -51,13 +50,11 @@ CODES = {
     # lookup failures shared by every order operation
     "invalid_order_id", "invalid_email", "not_found", "email_mismatch",
     # successes
-    "verified", "order_status", "orders", "cancelled", "order_changed", "address_changed",
-    "return_created", "refund_found", "invoice",
-    "added", "removed", "cart", "cart_cleared",
+    "verified", "order_status", "cancelled", "address_changed", "return_created",
+    "refund_found", "invoice", "added", "cart",
     # rules that said no
-    "already_shipped", "already_cancelled", "already_returned", "order_locked",
-    "address_locked", "invalid_address", "item_required", "item_not_found",
-    "invalid_quantity", "last_item", "no_change", "not_delivered_yet",
+    "already_shipped", "already_cancelled", "already_returned", "address_locked",
+    "invalid_address", "item_not_found", "invalid_quantity", "not_delivered_yet",
     "outside_return_window", "no_refund", "cart_empty",
 }  # fmt: skip
 
@@ -288,31 +285,6 @@ class ShopData:
                 return found
             return Outcome(True, "order_status", self._summary(found))
 
-    def list_orders(self, email: str | None) -> Outcome:
-        """The customer's orders, newest first (to help a shopper who lost the order number)."""
-        address = rules.normalise_email(email)
-        if address is None:
-            return Outcome(False, "invalid_email", {"email": email})
-        with self._sessions() as session:
-            customer = session.scalar(select(Customer).where(Customer.email == address))
-            if customer is None:
-                return Outcome(False, "not_found", {"email": address})
-            orders = session.scalars(
-                select(Order)
-                .where(Order.customer_id == customer.id)
-                .order_by(Order.placed_at.desc())
-            ).all()
-            rows = [
-                {
-                    "order_id": o.order_ref,
-                    "status": o.status,
-                    "placed_at": _iso(o.placed_at),
-                    "total": money(o.total_cents),
-                }
-                for o in orders
-            ]
-            return Outcome(True, "orders", {"email": address, "orders": rows})
-
     @retry_on_conflict
     def cancel_order(
         self, order_id: str | None, email: str | None, reason: str | None = None
@@ -374,96 +346,6 @@ class ShopData:
                     "currency": order.currency,
                     "refund_method": order.payment_method,
                     "refund_expected_by": _iso(refund.expected_by),
-                },
-            )
-
-    @retry_on_conflict
-    def change_order(
-        self,
-        order_id: str | None,
-        email: str | None,
-        *,
-        item: str | int | None = None,
-        quantity: int,
-    ) -> Outcome:
-        """Change the quantity of one item (0 removes it) while the order is pending or processing.
-
-        ``item`` is a line number (1, 2, …) or a product id; it may be omitted when the order has
-        one item. A smaller total is refunded to the payment method; a larger one is charged.
-        """
-        with self._writes.begin() as session:
-            found = self._find_order(session, order_id, email, lock=True)
-            if isinstance(found, Outcome):
-                return found
-            order = found
-            base = _order_ref(order)
-            if order.status not in OPEN_STATUSES:
-                return Outcome(False, "order_locked", base)
-            if (
-                not isinstance(quantity, int)
-                or isinstance(quantity, bool)
-                or not 0 <= quantity <= rules.MAX_QUANTITY
-            ):
-                return Outcome(
-                    False,
-                    "invalid_quantity",
-                    {**base, "quantity": quantity, "max": rules.MAX_QUANTITY},
-                )
-            if item is None and len(order.items) > 1:
-                return Outcome(False, "item_required", {**base, "items": self._items(order)})
-            line = order.items[0] if item is None else self._match_line(order, item)
-            if line is None:
-                return Outcome(
-                    False, "item_not_found", {**base, "item": item, "items": self._items(order)}
-                )
-            if quantity == line.quantity:
-                return Outcome(
-                    False,
-                    "no_change",
-                    {**base, "product_id": line.product_id, "quantity": quantity},
-                )
-            if quantity == 0 and len(order.items) == 1:
-                return Outcome(False, "last_item", {**base, "product_id": line.product_id})
-            now = self.now()
-            old_total, old_quantity = order.total_cents, line.quantity
-            if quantity == 0:
-                order.items.remove(line)
-            else:
-                line.quantity = quantity
-            order.updated_at = now
-            session.flush()
-            difference = order.total_cents - old_total
-            detail = {
-                "line_no": line.line_no,
-                "product_id": line.product_id,
-                "from_quantity": old_quantity,
-                "to_quantity": quantity,
-                "difference": money(difference),
-            }
-            if difference < 0:
-                refund = Refund(
-                    order=order,
-                    kind="adjustment",
-                    amount_cents=-difference,
-                    status="pending",
-                    method=order.payment_method,
-                    created_at=now,
-                    expected_by=now + timedelta(days=rules.CANCELLATION_REFUND_DAYS),
-                )
-                session.add(refund)
-                session.flush()
-                detail["refund_id"] = refund.public_id
-            self._log(
-                session, "item_removed" if quantity == 0 else "quantity_changed", detail, order
-            )
-            return Outcome(
-                True,
-                "order_changed",
-                {
-                    **self._summary(order),
-                    "changed": detail,
-                    "refund_amount": money(max(0, -difference)),
-                    "amount_due": money(max(0, difference)),
                 },
             )
 
@@ -678,20 +560,6 @@ class ShopData:
                 return found
             return self._invoice_outcome(found)
 
-    def find_invoice(self, invoice_id: str | None, email: str | None) -> Outcome:
-        """The same as :meth:`get_invoice`, looked up by invoice id (``INV-20427``)."""
-        ref = rules.normalise_invoice_id(invoice_id)
-        if ref is None:
-            return Outcome(False, "not_found", {"invoice_id": invoice_id})
-        with self._sessions() as session:
-            invoice = session.scalar(select(Invoice).where(Invoice.invoice_ref == ref))
-            if invoice is None:
-                return Outcome(False, "not_found", {"invoice_id": ref})
-            found = self._find_order(session, invoice.order.order_ref, email)
-            if isinstance(found, Outcome):
-                return Outcome(False, found.code, {**found.data, "invoice_id": ref})
-            return self._invoice_outcome(found)
-
     def _invoice_outcome(self, order: Order) -> Outcome:
         invoice = order.invoice
         if invoice is None:
@@ -775,52 +643,10 @@ class ShopData:
             return Outcome(True, "added", {**view, "added": {"product_id": product_id, "title": title,
                                                               "quantity": line.quantity}})  # fmt: skip
 
-    @retry_on_conflict
-    def remove_from_cart(self, conversation_id: str, product_id: str) -> Outcome:
-        with self._writes.begin() as session:
-            cart = self._cart(session, conversation_id, lock=True)
-            line = (
-                next((i for i in cart.items if i.product_id == product_id), None) if cart else None
-            )
-            if cart is None or line is None:
-                return Outcome(
-                    False,
-                    "item_not_found",
-                    {**self._cart_view(cart, conversation_id), "product_id": product_id},
-                )
-            cart.items.remove(line)
-            cart.updated_at = self.now()
-            session.flush()
-            self._log(
-                session,
-                "cart_item_removed",
-                {"product_id": product_id},
-                conversation_id=conversation_id,
-            )
-            return Outcome(
-                True,
-                "removed",
-                {**self._cart_view(cart, conversation_id), "product_id": product_id},
-            )
-
     def get_cart(self, conversation_id: str) -> Outcome:
         with self._sessions() as session:
             view = self._cart_view(self._cart(session, conversation_id), conversation_id)
             return Outcome(bool(view["items"]), "cart" if view["items"] else "cart_empty", view)
-
-    @retry_on_conflict
-    def clear_cart(self, conversation_id: str) -> Outcome:
-        with self._writes.begin() as session:
-            cart = self._cart(session, conversation_id, lock=True)
-            if cart is None or not cart.items:
-                return Outcome(False, "cart_empty", self._cart_view(None, conversation_id))
-            removed = len(cart.items)
-            cart.items.clear()
-            cart.updated_at = self.now()
-            self._log(
-                session, "cart_cleared", {"removed_lines": removed}, conversation_id=conversation_id
-            )
-            return Outcome(True, "cart_cleared", self._cart_view(None, conversation_id))
 
     # ---------------------------------------------------------------- audit
     def events(
