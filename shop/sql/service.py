@@ -13,7 +13,6 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from shop import rules
+from shop.backend import Outcome
 
 from .models import (
     CANCELLED,
@@ -44,29 +44,6 @@ from .models import (
 )
 
 Clock = Callable[[], datetime]
-
-# Every code an Outcome can carry, for the actions' response mapping (and a test keeps it honest).
-CODES = {
-    # lookup failures shared by every order operation
-    "invalid_order_id", "invalid_email", "not_found", "email_mismatch",
-    # successes
-    "verified", "order_status", "cancelled", "address_changed", "return_created",
-    "refund_found", "invoice", "added", "cart",
-    # rules that said no
-    "already_shipped", "already_cancelled", "already_returned", "address_locked",
-    "invalid_address", "item_not_found", "invalid_quantity", "not_delivered_yet",
-    "outside_return_window", "no_refund", "cart_empty",
-}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Result of a shop operation: ``ok``, a stable ``code`` and plain JSON-able ``data``."""
-
-    ok: bool
-    code: str
-    data: dict[str, Any] = field(default_factory=dict)
-
 
 WRITE_ATTEMPTS = 8
 
