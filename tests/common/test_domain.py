@@ -1,4 +1,5 @@
-"""common.domain reads the intents and entities of domain.yml."""
+"""common.domain reads the intents and entities of domain.yml, and the code's own lists of
+intent names (deliberate subsets) only name intents the domain has."""
 
 from __future__ import annotations
 
@@ -42,6 +43,23 @@ def test_another_domain_file_and_an_edit_are_read(tmp_path: Path) -> None:
     os.utime(path, ns=(1, 1))  # a new modification time, however fast the file system's clock
     assert domain.intents(path) == ("greet", "goodbye")
     assert domain.entities(path) == ()
+
+
+def test_the_code_names_only_domain_intents() -> None:
+    from actions.faq import FAQ_INTENTS
+    from learning import export
+    from tools import eval_nlu
+
+    known = set(domain.intents())
+    lists = {
+        "actions.faq.FAQ_INTENTS": set(FAQ_INTENTS),
+        "learning.export intents": export.SEARCH_INTENTS | export.CONTEXT_INTENTS
+        | export.GOOD_END_INTENTS | (export.FALLBACK_INTENTS - {"nlu_fallback"}),
+        "tools.eval_nlu.BITEXT_INTENTS": set(eval_nlu.BITEXT_INTENTS),
+    }
+    assert {name: sorted(names - known) for name, names in lists.items()} == dict.fromkeys(lists, [])
+    # the customer-service part of the domain is the Bitext taxonomy, all of it scored
+    assert eval_nlu.BITEXT_INTENTS == eval_nlu.BITEXT_TAXONOMY
 
 
 def test_the_reader_needs_no_settings_model() -> None:
