@@ -14,6 +14,9 @@ from actions.services import get_services
 
 logger = logging.getLogger(__name__)
 
+# The intents whose own FAQ entries are preferred: deliberately a subset of domain.yml's
+# intents (the knowledge questions), so not read from it; tests/common/test_domain.py checks
+# that every name here is still a domain intent.
 FAQ_INTENTS = (
     "check_refund_policy", "delivery_options", "delivery_period", "check_payment_methods",
     "payment_issue", "check_cancellation_fee", "contact_customer_service", "review",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -12,6 +12,9 @@ from actions.common import format_money, latest_intent, off_loop
 from actions.forms import MAX_EMAIL_FAILURES, is_verified
 from actions.handoff import handoff
 from actions.services import get_services
+
+if TYPE_CHECKING:
+    from shop.backend import ShopBackend
 
 OPEN_STATUSES = ("pending", "processing")
 
@@ -26,7 +29,7 @@ def _status_response(dispatcher: CollectingDispatcher, data: dict[str, Any]) -> 
     dispatcher.utter_message(response=f"utter_order_status_{data.get('status', 'pending')}", **fields)
 
 
-def _cancel(dispatcher: CollectingDispatcher, shop: Any, order_id: str, email: str) -> list[EventType]:
+def _cancel(dispatcher: CollectingDispatcher, shop: ShopBackend, order_id: str, email: str) -> list[EventType]:
     outcome = shop.cancel_order(order_id, email)
     data = outcome.data
     if outcome.code == "cancelled":
@@ -44,7 +47,7 @@ def _cancel(dispatcher: CollectingDispatcher, shop: Any, order_id: str, email: s
 
 
 def start_return(
-    dispatcher: CollectingDispatcher, shop: Any, order_id: str, email: str, reason: str | None
+    dispatcher: CollectingDispatcher, shop: ShopBackend, order_id: str, email: str, reason: str | None
 ) -> list[EventType]:
     outcome = shop.request_return(order_id, email, reason=reason)
     data = outcome.data
@@ -68,7 +71,7 @@ def start_return(
     return []
 
 
-def _refund(dispatcher: CollectingDispatcher, shop: Any, order_id: str, email: str) -> list[EventType]:
+def _refund(dispatcher: CollectingDispatcher, shop: ShopBackend, order_id: str, email: str) -> list[EventType]:
     outcome = shop.refund_status(order_id, email)
     if outcome.code == "no_refund":
         dispatcher.utter_message(response="utter_no_refund", order_id=order_id)

@@ -7,18 +7,21 @@ explicit objects and install them with :func:`set_services`.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.settings import Settings, get_settings
 
+if TYPE_CHECKING:
+    from shop.backend import ShopBackend
+
 
 class Services:
-    """Shop data, recommender and FAQ index; each is built on first use (thread-safe)."""
+    """Shop backend, recommender and FAQ index; each is built on first use (thread-safe)."""
 
     def __init__(
         self,
         *,
-        shop: Any = None,
+        shop: ShopBackend | None = None,
         recommender: Any = None,
         faq: Any = None,
         settings: Settings | None = None,
@@ -28,17 +31,15 @@ class Services:
         self._lock = threading.Lock()
 
     @property
-    def shop(self) -> Any:
-        """``shop.sql.service.ShopData`` on ``Settings.shop_db_url`` (schema + demo seed)."""
+    def shop(self) -> ShopBackend:
+        """The shop the actions talk to: the one passed in, else ``shop.ShopData`` on
+        ``Settings.shop_db_url`` (schema created, demo shop seeded when empty)."""
         if self._shop is None:
             with self._lock:
                 if self._shop is None:
-                    from shop.sql.service import ShopData
+                    from shop import ShopData
 
-                    shop = ShopData(self.settings.shop_db_url)
-                    shop.create_schema()
-                    shop.seed(self.settings.shop_seed_dir)
-                    self._shop = shop
+                    self._shop = ShopData.from_settings(self.settings)
         return self._shop
 
     @property

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from common import domain
 from common.settings import ROOT, get_settings
 from learning.export import latest_export
 from learning.rasa_format import annotate, plain_text
@@ -33,12 +34,8 @@ class ReviewError(ValueError):
 
 
 def load_domain(path: Path) -> tuple[set[str], set[str]]:
-    domain = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-
-    def names(items: list[Any]) -> set[str]:
-        return {next(iter(i)) if isinstance(i, dict) else str(i) for i in items or []}
-
-    return names(domain.get("intents")), names(domain.get("entities"))
+    """The intent and entity names of the domain file at ``path`` (``common.domain`` reads it)."""
+    return set(domain.intents(path)), set(domain.entities(path))
 
 
 def existing_examples(nlu_dir: Path, skip: Path) -> set[str]:
@@ -68,7 +65,7 @@ class ReviewQueue:
 
         if export is None or str(export) == "latest":
             export = latest_export(get_settings().training_dir / "exports")
-        return cls(export, reviewed_dir or get_settings().reviewed_dir, ROOT / "domain.yml", ROOT / "data/nlu")
+        return cls(export, reviewed_dir or get_settings().reviewed_dir, domain.DOMAIN_PATH, ROOT / "data/nlu")
 
     @property
     def records_path(self) -> Path:

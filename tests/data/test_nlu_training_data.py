@@ -10,23 +10,16 @@ from pathlib import Path
 import pytest
 import yaml
 
+from common import domain
+
 ROOT = Path(__file__).resolve().parents[2]
 NLU_DIR = ROOT / "data/nlu"
 BITEXT = ROOT.parent / "shared/data/bitext-customer-support/bitext_customer_support_4514.csv"
 OOS = ROOT.parent / "shared/data/clinc150-oos/oos_val.tsv"
 
-CONTRACT_INTENTS = {
-    "cancel_order", "change_order", "place_order", "track_order", "check_refund_policy", "get_refund",
-    "track_refund", "delivery_options", "delivery_period", "change_shipping_address",
-    "set_up_shipping_address", "check_payment_methods", "payment_issue", "check_invoice", "get_invoice",
-    "check_cancellation_fee", "contact_customer_service", "contact_human_agent", "complaint", "review",
-    "newsletter_subscription", "create_account", "delete_account", "edit_account", "recover_password",
-    "registration_problems", "switch_account", "search_product", "refine_search", "product_details",
-    "compare_products", "add_to_cart", "view_cart", "show_more", "more_like_this", "reject_product",
-    "start_over", "inform", "greet", "goodbye", "affirm", "deny", "thank", "bot_challenge", "out_of_scope",
-}
-CONTRACT_ENTITIES = {"product_type", "brand", "color", "size", "material", "pattern", "gender", "price",
-                     "order_id", "invoice_id", "email", "ordinal"}
+# the contract is domain.yml; product_id comes only in button payloads, never annotated in text
+CONTRACT_INTENTS = set(domain.intents())
+CONTRACT_ENTITIES = set(domain.entities()) - {"product_id"}
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\((\w+)(?::[^)]*)?\)|(\{[^}]*\}))")
 
 

@@ -82,10 +82,6 @@ class TestLookup:
         assert data["estimated_delivery"] == day(-1 + 5)
         assert data["total"] == 85.0 and data["items"][0]["product_id"] == "P00012"
 
-    def test_list_orders_newest_first(self, shop):
-        data = check(shop.list_orders(ADA), "orders")
-        assert [o["order_id"] for o in data["orders"]] == ["ORD-11001", "ORD-11002", "ORD-11003"]
-
 
 class TestCancel:
     def test_pending_order_is_cancelled_and_fully_refunded(self, shop):
@@ -242,38 +238,6 @@ class TestChanges:
     def test_invalid_address(self, shop, address):
         check(shop.change_shipping_address("ORD-11001", ADA, address), "invalid_address")
 
-    def test_lower_quantity_refunds_the_difference(self, shop):
-        data = check(
-            shop.change_order("ORD-11001", ADA, item="P00041", quantity=1), "order_changed"
-        )
-        assert data["refund_amount"] == 12.5 and data["total"] == 97.5
-        row = order_row(shop, "ORD-11001")
-        assert row["quantities"] == {"P00012": 1, "P00041": 1}
-        assert row["refunds"] == [("adjustment", 1250, "pending")]
-        assert shop.events("ORD-11001")[0]["detail"]["from_quantity"] == 2
-
-    def test_remove_item_by_line_number_and_raise_quantity(self, shop):
-        check(shop.change_order("ORD-11001", ADA, item=2, quantity=0), "order_changed")
-        assert order_row(shop, "ORD-11001")["quantities"] == {"P00012": 1}
-        data = check(shop.change_order("ORD-11001", ADA, quantity=3), "order_changed")
-        assert data["amount_due"] == 160.0 and data["refund_amount"] == 0
-        assert [e["kind"] for e in shop.events("ORD-11001")] == ["item_removed", "quantity_changed"]
-
-    @pytest.mark.parametrize(
-        ("ref", "kwargs", "code"),
-        [("ORD-11001", {"quantity": 1}, "item_required"),
-         ("ORD-11001", {"item": "P77777", "quantity": 1}, "item_not_found"),
-         ("ORD-11001", {"item": "P00041", "quantity": -1}, "invalid_quantity"),
-         ("ORD-11001", {"item": "P00041", "quantity": 2}, "no_change"),
-         ("ORD-11002", {"quantity": 0}, "last_item"),
-         ("ORD-11003", {"quantity": 2}, "order_locked")],
-    )  # fmt: skip
-    def test_change_refusals_write_nothing(self, shop, ref, kwargs, code):
-        before = order_row(shop, ref)
-        check(shop.change_order(ref, ADA, **kwargs), code)
-        assert order_row(shop, ref) == before
-        assert shop.events(ref) == []
-
 
 class TestInvoices:
     def test_invoice_by_order(self, shop):
@@ -282,11 +246,6 @@ class TestInvoices:
         assert (data["items_total"], data["shipping"], data["total"]) == (105.0, 5.0, 110.0)
         assert [line["line_total"] for line in data["lines"]] == [80.0, 25.0]
         assert data["url"] == "/invoices/INV-21001.pdf"
-
-    def test_invoice_by_id_checks_the_email(self, shop):
-        check(shop.find_invoice("inv 21004", BEN), "invoice")
-        check(shop.find_invoice("INV-21004", ADA), "email_mismatch")
-        check(shop.find_invoice("INV-29999", BEN), "not_found")
 
 
 class TestCart:
@@ -306,12 +265,8 @@ class TestCart:
         check(shop.add_to_cart("conv-b", "P00041", "Wool Socks", 12.5), "added")
         assert check(shop.get_cart("conv-a"), "cart")["total"] == 240.0
         assert check(shop.get_cart("conv-b"), "cart")["item_count"] == 1
-        check(shop.remove_from_cart("conv-b", "P00041"), "removed")
-        check(shop.clear_cart("conv-a"), "cart_cleared")
-        check(shop.get_cart("conv-a"), "cart_empty")
-        check(shop.clear_cart("conv-a"), "cart_empty")
         kinds = [e["kind"] for e in shop.events(conversation_id="conv-a")]
-        assert kinds == ["cart_item_added", "cart_item_added", "cart_cleared"]
+        assert kinds == ["cart_item_added", "cart_item_added"]
 
     @pytest.mark.parametrize("quantity", [0, -2, 100, 1.5])
     def test_bad_quantity(self, shop, quantity):
@@ -327,7 +282,6 @@ def test_every_change_is_recorded(shop):
     operations = [
         (shop.cancel_order("ORD-11002", ADA), "order_cancelled"),
         (shop.cancel_order("ORD-11003", ADA), None),
-        (shop.change_order("ORD-11001", ADA, item="P00041", quantity=1), "quantity_changed"),
         (
             shop.change_shipping_address("ORD-11001", ADA, "5 New Road, Leeds LS1 1AA"),
             "address_changed",
@@ -344,7 +298,7 @@ def test_every_change_is_recorded(shop):
         assert all(e.created_at.date() == TODAY.date() for e in events)
         # the seeded refunded order's return + the new one
         assert session.scalar(select(func.count()).select_from(Return)) == 1 + 1
-        assert session.scalar(select(func.count()).select_from(Refund)) == 2 + 3  # 2 seeded + 3 new
+        assert session.scalar(select(func.count()).select_from(Refund)) == 2 + 2  # 2 seeded + 2 new
 
 
 def test_dates_are_relative_to_the_clock(shop):

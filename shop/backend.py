@@ -1,0 +1,93 @@
+"""What the assistant's actions need from a shop: the :class:`ShopBackend` protocol and its
+result type, :class:`Outcome` with a code from :data:`CODES`.
+
+``shop.sql.service.ShopData`` (the demo shop in SQL) is one implementation; a connector to a
+real shop system is another (see the ``shop`` package docstring). Only the operations the
+actions call are here; how a backend stores things, seeds demo data or logs changes is its own
+business.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+# Every code an Outcome can carry, for the actions' response mapping (and a test keeps it honest).
+CODES = frozenset({
+    # lookup failures shared by every order operation
+    "invalid_order_id", "invalid_email", "not_found", "email_mismatch",
+    # successes
+    "verified", "order_status", "cancelled", "address_changed", "return_created",
+    "refund_found", "invoice", "added", "cart",
+    # rules that said no
+    "already_shipped", "already_cancelled", "already_returned", "address_locked",
+    "invalid_address", "item_not_found", "invalid_quantity", "not_delivered_yet",
+    "outside_return_window", "no_refund", "cart_empty",
+})  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of a shop operation: ``ok``, a stable ``code`` and plain JSON-able ``data``."""
+
+    ok: bool
+    code: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+class ShopBackend(Protocol):
+    """The shop operations the actions call, each answering with an :class:`Outcome`.
+
+    Order operations take the order id and e-mail as the shopper typed them; a backend
+    normalises them (``shop.rules``) and answers ``invalid_order_id``, ``invalid_email``,
+    ``not_found`` or ``email_mismatch`` before anything else. Calls are blocking (the actions
+    run them in a worker thread) and may come from several threads at once.
+    """
+
+    def verify_order(self, order_id: str | None, email: str | None) -> Outcome:
+        """``verified`` with ``order_id`` and ``status`` when the order is this e-mail's."""
+        ...
+
+    def order_status(self, order_id: str | None, email: str | None) -> Outcome:
+        """``order_status``: status, items, carrier, tracking number, dates (ISO days)."""
+        ...
+
+    def cancel_order(self, order_id: str | None, email: str | None) -> Outcome:
+        """``cancelled`` with ``refund_amount`` and ``currency``; else ``already_cancelled``,
+        ``already_shipped`` or ``already_returned``."""
+        ...
+
+    def request_return(
+        self, order_id: str | None, email: str | None, reason: str | None = None
+    ) -> Outcome:
+        """``return_created`` with ``return_id``, ``refund_amount`` and ``currency``; else
+        ``not_delivered_yet``, ``outside_return_window`` (with ``window_days``),
+        ``already_returned`` or ``already_cancelled``."""
+        ...
+
+    def refund_status(self, order_id: str | None, email: str | None) -> Outcome:
+        """``refund_found`` with ``latest`` (``amount``, ``currency``, ``status``, ``method``,
+        ``expected_by``, ``issued_at``, ``overdue``); else ``no_refund``."""
+        ...
+
+    def change_shipping_address(
+        self, order_id: str | None, email: str | None, address: str
+    ) -> Outcome:
+        """``address_changed`` with ``new_address``; else ``address_locked`` or
+        ``invalid_address``."""
+        ...
+
+    def get_invoice(self, order_id: str | None, email: str | None) -> Outcome:
+        """``invoice`` with ``invoice_id``, ``total``, ``currency`` and a download ``url``."""
+        ...
+
+    def add_to_cart(
+        self, conversation_id: str, product_id: str, title: str, price: float
+    ) -> Outcome:
+        """``added`` with the cart's ``item_count``, ``total`` and ``currency``."""
+        ...
+
+    def get_cart(self, conversation_id: str) -> Outcome:
+        """``cart`` with ``items`` (``title``, ``quantity``, ``line_total``), ``total`` and
+        ``currency``; ``cart_empty`` (not ok) when there is nothing in it."""
+        ...

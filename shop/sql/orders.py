@@ -1,0 +1,180 @@
+"""Orders: verify that an order is the shopper's, its status, cancel it, change its address."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from shop import rules
+from shop.backend import Outcome
+
+from .base import ShopBase, iso_day, money, order_basics, order_lines, retry_on_conflict
+from .models import (
+    CANCELLED,
+    DELIVERED,
+    OPEN_STATUSES,
+    REFUNDED,
+    RETURNED,
+    SHIPPED,
+    Address,
+    Order,
+    Refund,
+)
+
+
+class Orders(ShopBase):
+    """Order lookups and the changes allowed before shipping (cancel, new address)."""
+
+    def verify_order(self, order_id: str | None, email: str | None) -> Outcome:
+        """Check that the order exists and belongs to this e-mail address."""
+        with self._sessions() as session:
+            found = self._find_order(session, order_id, email)
+            if isinstance(found, Outcome):
+                return found
+            return Outcome(True, "verified", {"order_id": found.order_ref, "status": found.status})
+
+    def order_status(self, order_id: str | None, email: str | None) -> Outcome:
+        """Status, items, carrier, tracking number and (estimated) delivery date."""
+        with self._sessions() as session:
+            found = self._find_order(session, order_id, email)
+            if isinstance(found, Outcome):
+                return found
+            return Outcome(True, "order_status", self._summary(found))
+
+    @retry_on_conflict
+    def cancel_order(
+        self, order_id: str | None, email: str | None, reason: str | None = None
+    ) -> Outcome:
+        """Cancel a pending or processing order and refund everything paid (no fee).
+
+        A shipped or delivered order cannot be cancelled: ``already_shipped`` (the bot offers a return).
+        """
+        with self._writes.begin() as session:
+            found = self._find_order(session, order_id, email, lock=True)
+            if isinstance(found, Outcome):
+                return found
+            order = found
+            base = order_basics(order)
+            if order.status == CANCELLED:
+                return Outcome(False, "already_cancelled", base)
+            if order.status in (SHIPPED, DELIVERED):
+                return Outcome(
+                    False, "already_shipped", {**base, "shipped_at": iso_day(order.shipped_at)}
+                )
+            if order.status in (RETURNED, REFUNDED):
+                return Outcome(False, "already_returned", base)
+            now = self.now()
+            amount = rules.cancellation_refund_cents(order.total_cents)
+            refund = Refund(
+                order=order,
+                kind="cancellation",
+                amount_cents=amount,
+                status="pending",
+                method=order.payment_method,
+                created_at=now,
+                expected_by=now + timedelta(days=rules.CANCELLATION_REFUND_DAYS),
+            )
+            session.add(refund)
+            previous = order.status
+            order.status, order.cancelled_at, order.cancel_reason, order.updated_at = (
+                CANCELLED,
+                now,
+                reason,
+                now,
+            )
+            session.flush()
+            detail = {
+                "from": previous,
+                "reason": reason,
+                "refund_id": refund.public_id,
+                "refund": money(amount),
+            }
+            self._log(session, "order_cancelled", detail, order)
+            return Outcome(
+                True,
+                "cancelled",
+                {
+                    **base,
+                    "status": CANCELLED,
+                    "fee": money(rules.CANCELLATION_FEE_CENTS),
+                    "refund_id": refund.public_id,
+                    "refund_amount": money(amount),
+                    "currency": order.currency,
+                    "refund_method": order.payment_method,
+                    "refund_expected_by": iso_day(refund.expected_by),
+                },
+            )
+
+    @retry_on_conflict
+    def change_shipping_address(
+        self, order_id: str | None, email: str | None, address: str | dict[str, str]
+    ) -> Outcome:
+        """Send the order to another address; only before it ships (``address_locked`` after)."""
+        with self._writes.begin() as session:
+            found = self._find_order(session, order_id, email, lock=True)
+            if isinstance(found, Outcome):
+                return found
+            order = found
+            base = order_basics(order)
+            if order.status not in OPEN_STATUSES:
+                return Outcome(False, "address_locked", base)
+            fields = self._address_fields(address, order.shipping_address)
+            if fields is None:
+                return Outcome(False, "invalid_address", {**base, "address": address})
+            now = self.now()
+            old = order.shipping_address.one_line()
+            new = Address(customer=order.customer, label="order", created_at=now, **fields)
+            session.add(new)
+            order.shipping_address, order.updated_at = new, now
+            session.flush()
+            self._log(session, "address_changed", {"from": old, "to": new.one_line()}, order)
+            return Outcome(
+                True, "address_changed", {**base, "old_address": old, "new_address": new.one_line()}
+            )
+
+    @staticmethod
+    def _address_fields(address: str | dict[str, str], current: Address) -> dict[str, Any] | None:
+        """Address columns from a dict (line1, city, postcode, country …) or free text."""
+        if isinstance(address, dict):
+            line1, city, postcode = (
+                str(address.get(key) or "").strip() for key in ("line1", "city", "postcode")
+            )
+            if not (line1 and city and postcode):
+                return None
+            return {
+                "name": str(address.get("name") or current.name),
+                "line1": line1,
+                "line2": (str(address.get("line2")).strip() or None)
+                if address.get("line2")
+                else None,
+                "city": city,
+                "postcode": postcode,
+                "country": str(address.get("country") or current.country),
+            }
+        if not isinstance(address, str) or not rules.valid_address_text(address):
+            return None
+        # free text from the chat: kept whole as the first line; the country stays as it was
+        return {"name": current.name, "line1": " ".join(address.split()), "line2": None,
+                "city": "", "postcode": "", "country": current.country}  # fmt: skip
+
+    def _summary(self, order: Order) -> dict[str, Any]:
+        return {
+            "order_id": order.order_ref,
+            "status": order.status,
+            "customer_name": order.customer.name,
+            "placed_at": iso_day(order.placed_at),
+            "items": order_lines(order),
+            "item_count": sum(item.quantity for item in order.items),
+            "items_total": money(order.items_cents),
+            "shipping": money(order.shipping_cents),
+            "total": money(order.total_cents),
+            "currency": order.currency,
+            "payment_method": order.payment_method,
+            "delivery_option": order.delivery_option,
+            "carrier": order.carrier,
+            "tracking_number": order.tracking_number,
+            "shipped_at": iso_day(order.shipped_at),
+            "estimated_delivery": iso_day(order.estimated_delivery),
+            "delivered_at": iso_day(order.delivered_at),
+            "shipping_address": order.shipping_address.one_line(),
+        }
