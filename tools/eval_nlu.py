@@ -30,11 +30,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script (tools/eval_nlu.py): make `common` importable
-    sys.path.insert(0, str(ROOT))
+from common import domain  # stdlib + PyYAML only: fine in Rasa's Python 3.10
 
-from common import domain  # noqa: E402  (stdlib + PyYAML only: fine in Rasa's Python 3.10)
+ROOT = Path(__file__).resolve().parents[1]
 
 SHARED = ROOT.parent / "shared" / "data"
 DEFAULT_BITEXT = SHARED / "bitext-customer-support" / "bitext_customer_support_4514.csv"
