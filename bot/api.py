@@ -1,4 +1,4 @@
-"""Shopper API (DESIGN.md §3): conversations, messages, websocket, feedback events, history."""
+"""Shopper API (docs/architecture.md §3.4): conversations, messages, websocket, feedback events, history."""
 
 from __future__ import annotations
 

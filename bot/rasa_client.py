@@ -1,6 +1,6 @@
 """Rasa over HTTP: the REST channel for turns, the HTTP API for trackers and pause/resume.
 
-Also maps Rasa's REST output items to the gateway's BotMessages (DESIGN.md §3).
+Also maps Rasa's REST output items to the gateway's BotMessages (docs/architecture.md §3.4).
 """
 
 from __future__ import annotations

@@ -359,7 +359,7 @@ def _jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _judgments(folder: Path, held_convs: list[list[dict[str, Any]]]) -> int:
-    """queries.tsv / qrels.tsv (DESIGN.md §3) from the held-out conversations' product lists, and
+    """queries.tsv / qrels.tsv (docs/architecture.md §3.2) from the held-out conversations' product lists, and
     shown.tsv: every product the shopper saw for that query (``query_id, product_id, position``),
     so that an encoder can be judged on reordering what was shown (``JudgedSet.shown``)."""
     queries: dict[tuple[str, str], dict[str, int]] = {}

@@ -1,4 +1,4 @@
-"""Catalog records (DESIGN.md §3): the typed model, streaming loaders and the embedding text."""
+"""Catalog records (docs/architecture.md §3.1): the typed model, streaming loaders and the embedding text."""
 
 from __future__ import annotations
 

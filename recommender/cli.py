@@ -1,4 +1,4 @@
-"""``python -m recommender {ingest,search,eval,check-onnx,bench,finetune}`` (DESIGN.md §3)."""
+"""``python -m recommender {ingest,search,eval,check-onnx,bench,finetune}`` (docs/architecture.md §3.3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Benchmark: a recommendation turn through the gateway (DESIGN.md §5), one and 20 shoppers.
+"""Benchmark: a recommendation turn through the gateway (docs/architecture.md §5), one and 20 shoppers.
 
 Starts real processes (action server, Rasa, gateway) on free ports, then measures the time from a
 shopper's message posted to the gateway to the reply. Run with `make bench`.

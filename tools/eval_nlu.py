@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measure the trained Rasa NLU model on public data it never saw (DESIGN.md §6).
+"""Measure the trained Rasa NLU model on public data it never saw (docs/architecture.md §6).
 
     .venv-rasa/bin/python -m tools.eval_nlu --model models/ [--bitext PATH] [--oos PATH] [--json]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate the Aisle demo shop catalog (JSON Lines, DESIGN.md §3).
+"""Generate the Aisle demo shop catalog (JSON Lines, docs/architecture.md §3.1).
 
 Deterministic: every product is drawn from its own ``random.Random`` seeded with the fixed
 seed and the product's number, so product ``P00042`` is the same whatever ``--scale`` is.

@@ -87,7 +87,7 @@ def colloquial(text: str) -> bool:
 
 
 def write_judgments(folder: Path, queries: dict[str, str], qrels: dict[str, dict[str, int]]) -> None:
-    """``queries.tsv`` / ``qrels.tsv`` in the format of ``data/eval`` (DESIGN.md §3)."""
+    """``queries.tsv`` / ``qrels.tsv`` in the format of ``data/eval`` (docs/architecture.md §3.2)."""
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "queries.tsv").open("w", encoding="utf-8") as q, \
             (folder / "qrels.tsv").open("w", encoding="utf-8") as r:

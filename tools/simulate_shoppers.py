@@ -1,4 +1,4 @@
-"""Play simulated shoppers against a running Aisle through the gateway's HTTP API (DESIGN.md §3).
+"""Play simulated shoppers against a running Aisle through the gateway's HTTP API (docs/architecture.md §3.4).
 
     python -m tools.simulate_shoppers --url http://127.0.0.1:8080 --sessions 50 --seed 1 [--concurrency 4] [--out sessions.jsonl]
 
@@ -17,7 +17,7 @@ hold every kind of material the retraining pipeline reads. Feedback goes to
 
 Sessions are seeded one by one (session ``n`` uses ``Random(f"{seed}:{n}")``), so ``--concurrency``
 (parallel shoppers) changes the order in which they reach the assistant, not what they want.
-:meth:`Preference.grade` turns a hidden preference into relevance judgments (DESIGN.md §3 grades),
+:meth:`Preference.grade` turns a hidden preference into relevance judgments (docs/architecture.md §3.2 grades),
 the same "fits" rule the shopper acts on (``tools/measure_learning.py`` judges held-out sessions
 with it).
 
