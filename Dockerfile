@@ -8,6 +8,7 @@ RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorc
  && grep -v '^torch==' requirements/app.txt > /tmp/req.txt \
  && pip install --no-cache-dir -r /tmp/req.txt
 COPY pyproject.toml ./
+COPY common common
 COPY recommender recommender
 COPY shop shop
 COPY learning learning
