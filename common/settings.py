@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     def _from_root(cls, value: Path) -> Path:
         return value if value.is_absolute() else ROOT / value
 
+    @field_validator("encoder_path", "image_model_path", "image_dir", "rasa_bin", mode="before")
+    @classmethod
+    def _path_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, Path) else value
+
     @field_validator("rasa_url", "actions_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
