@@ -8,11 +8,12 @@ import html
 import logging
 import re
 from collections.abc import AsyncIterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 
 from bot import api, desk, keys, review
@@ -26,7 +27,8 @@ from bot.ws import Hub
 from common.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parent / "static"  # js, css: served as they are
+TEMPLATES = Path(__file__).resolve().parent / "templates"  # the HTML pages (Jinja2)
 IMAGE_PATH = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 STOREFRONT_PRODUCTS = 24
 
@@ -117,12 +119,8 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 
 # pages ---------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=4)
-def _template(name: str) -> str:
-    return (STATIC / name).read_text(encoding="utf-8")
-
-
-def _price(product: Any) -> str:
+def price(product: Any) -> str:
+    """The ``price`` filter of the templates: "$89.00", "" without a price."""
     if product.price is None:
         return ""
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(product.currency, product.currency + " ")
@@ -142,49 +140,30 @@ def storefront_products(catalog: dict[str, Any]) -> list[Any]:
     return shelf
 
 
-async def storefront(request: web.Request) -> web.Response:
-    catalog = request.app[keys.CATALOG]
-    cards = []
-    for product in storefront_products(catalog):
-        esc = html.escape
-        cards.append(
-            f'<li class="shelf-item"><img src="/images/{esc(product.id)}.svg" alt="" '
-            f'width="160" height="160" loading="lazy"><h3>{esc(product.title)}</h3>'
-            f'<p class="shelf-meta">{esc(product.brand or "")}</p>'
-            f'<p class="shelf-price">{esc(_price(product))}</p></li>'
-        )
-    if not cards:
-        cards.append('<li class="shelf-empty">The demo catalog is not built yet '
-                     "(<code>make build</code>).</li>")
-    page = _template("index.html").replace("<!--PRODUCTS-->", "\n".join(cards))
-    return web.Response(text=page, content_type="text/html")
+@aiohttp_jinja2.template("index.html")
+async def storefront(request: web.Request) -> dict[str, Any]:
+    return {"products": storefront_products(request.app[keys.CATALOG])}
 
 
-async def product_page(request: web.Request) -> web.Response:
+@aiohttp_jinja2.template("product.html")
+async def product_page(request: web.Request) -> dict[str, Any]:
     """The demo shop's product page (the catalog's ``url`` is ``/products/<id>``)."""
     product_id = request.match_info["product_id"]
     product = request.app[keys.CATALOG].get(product_id) if IMAGE_PATH.match(product_id) else None
     if product is None:
         raise ApiError(404, "No such product.")
-    esc = html.escape
-    details = "".join(
-        f"<li>{esc(label)}: {esc(', '.join(values))}</li>"
+    details = [
+        (label, values)
         for label, values in (("Brand", [product.brand or ""]), ("Colours", product.colors),
                               ("Sizes", product.sizes), ("Materials", product.materials))
         if any(values)
-    )
-    body = (
-        f'<article class="product-page"><img src="/images/{esc(product.id)}.svg" alt="" width="320" '
-        f'height="320"><div><h2>{esc(product.title)}</h2><p class="shelf-price">{esc(_price(product))}</p>'
-        f"<p>{esc(product.description)}</p><ul>{details}</ul></div></article>"
-    )
-    page = _template("index.html").replace("<h2>Featured products</h2>", "").replace(
-        '<ul class="shelf">\n<!--PRODUCTS-->\n    </ul>', body)
-    return web.Response(text=page, content_type="text/html")
+    ]
+    return {"product": product, "details": details}
 
 
-async def desk_page(request: web.Request) -> web.Response:
-    return web.Response(text=_template("desk.html"), content_type="text/html")
+@aiohttp_jinja2.template("desk.html")
+async def desk_page(request: web.Request) -> dict[str, Any]:
+    return {}
 
 
 def _placeholder_svg(product: Any) -> str:
@@ -339,6 +318,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.cleanup_ctx.extend([store_ctx, catalog_ctx, rasa_ctx, hub_ctx, service_ctx, warm_up_ctx])
     app.on_shutdown.append(close_sockets)
     app.on_response_prepare.append(security_headers)
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                         filters={"price": price})
     app.router.add_get("/", storefront)
     app.router.add_get("/desk", desk_page)
     app.router.add_get("/products/{product_id}", product_page)
