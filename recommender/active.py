@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from common.files import write_text_atomic
 from common.settings import ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
@@ -156,15 +157,7 @@ def pointer_in_use(settings: Settings) -> bool:
 
 def write_pointer(published: Published, settings: Settings) -> Path:
     """Write the pointer atomically: a reader sees the old file or the new one, never a part."""
-    path = pointer_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(json.dumps(published.to_dict(settings), indent=2) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(pointer_path(settings), json.dumps(published.to_dict(settings), indent=2) + "\n")
 
 
 # ---- opening a published pair ---------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from common.files import write_text_atomic
 from common.settings import Settings, get_settings
 
 DIM = 384
@@ -135,12 +136,7 @@ def read_quality_record(folder: Path) -> dict[str, Any] | None:
 
 
 def write_quality_record(folder: Path, record: dict[str, Any]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / QUALITY_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(folder / QUALITY_FILE, json.dumps(record, indent=2) + "\n")
 
 
 @dataclass(frozen=True)
