@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.money import format_money
 from recommender.query import Constraints, material_matches
 from recommender.sparse import tokenize
 
 SEP = " · "
-
-
-def _money(x: float) -> str:
-    return f"${x:,.0f}" if float(x).is_integer() else f"${x:,.2f}"
 
 
 def _lower(values: Any) -> set[str]:
@@ -66,13 +63,17 @@ def explain(payload: dict[str, Any], c: Constraints, max_terms: int = 2) -> tupl
     if price is not None and (c.price_min is not None or c.price_max is not None):
         lo, hi = c.price_min, c.price_max
         ok = (lo is None or price >= lo) and (hi is None or price <= hi)
+
+        def money(amount: float) -> str:  # the bounds are in the shop's, i.e. the product's, currency
+            return format_money(amount, payload.get("currency"))
+
         if lo is not None and hi is not None:
-            label = f"{_money(lo)}–{_money(hi)}"
+            label = f"{money(lo)}–{money(hi)}"
         elif hi is not None:
-            label = f"under {_money(hi)}"
+            label = f"under {money(hi)}"
         else:
-            label = f"over {_money(lo)}"
-        check(ok, label, f"{_money(price)}, outside {label}")
+            label = f"over {money(lo)}"
+        check(ok, label, f"{money(price)}, outside {label}")
     if c.min_rating is not None:
         rating = payload.get("rating")
         check(rating is not None and rating >= c.min_rating, f"rated {rating:g}" if rating else "",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -169,13 +170,16 @@ class Vocabulary:
     type_parent: dict[str, str] = field(default_factory=dict)
     type_prices: dict[str, list[float]] = field(default_factory=dict)
     type_heads: dict[str, set[str]] = field(default_factory=dict)  # "jacket" → rain/winter jackets
+    currency: str = "USD"  # the catalog's (most products'): price words and notes are in it
 
     @classmethod
     def from_products(cls, products: Iterable[Any]) -> Vocabulary:
         """From ``Product`` objects or payload dicts."""
         vocab = cls()
+        currencies: Counter[str] = Counter()
         for p in products:
             get = p.get if isinstance(p, Mapping) else lambda k, p=p: getattr(p, k, None)
+            currencies[str(get("currency") or "USD").upper()] += 1
             if get("brand"):
                 vocab.brands[_key(get("brand"))] = get("brand")
             for c in get("colors") or []:
@@ -202,6 +206,8 @@ class Vocabulary:
         for alias, canonical in COLOR_ALIASES.items():
             if _key(canonical) in vocab.colors and _key(alias) not in vocab.colors:
                 vocab.colors[_key(alias)] = vocab.colors[_key(canonical)]
+        if currencies:
+            vocab.currency = currencies.most_common(1)[0][0]
         return vocab
 
     def material_family(self, values: Iterable[str]) -> list[str]:

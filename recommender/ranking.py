@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from common.money import format_money
 from recommender.query import Constraints, Vocabulary, material_matches
 from recommender.sparse import tokenize
 from recommender.store.base import Hit
@@ -90,10 +91,6 @@ def mmr(ranked: list[Ranked], k: int, lam: float = MMR_LAMBDA) -> list[Ranked]:
     return picked
 
 
-def _money(x: float) -> str:
-    return f"${x:,.0f}" if float(x).is_integer() else f"${x:,.2f}"
-
-
 def _round5(x: float) -> float:
     return float(max(5, round(x / 5) * 5))
 
@@ -101,7 +98,12 @@ def _round5(x: float) -> float:
 def relaxation_steps(c: Constraints, vocab: Vocabulary | None = None
                      ) -> Iterator[tuple[Constraints, dict[str, str]]]:
     """Cumulative relaxations, least important first. Yields (constraints, notes by field)
-    where the notes describe every relaxation applied so far."""
+    where the notes describe every relaxation applied so far (prices in the catalog's currency)."""
+    currency = vocab.currency if vocab else None
+
+    def _money(amount: float | None) -> str:
+        return format_money(amount, currency)
+
     current = c.copy()
     notes: dict[str, str] = {}
     if c.price_max is not None or c.price_min is not None:

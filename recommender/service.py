@@ -86,7 +86,7 @@ class _Pair:
 
     def vocab(self) -> Vocabulary:
         if self.vocabulary is None:
-            fields = ["brand", "colors", "materials", "sizes", "gender", "category", "price"]
+            fields = ["brand", "colors", "materials", "sizes", "gender", "category", "price", "currency"]
             self.vocabulary = Vocabulary.from_products(self.store.payloads(fields))
         return self.vocabulary
 
