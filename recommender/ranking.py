@@ -32,7 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from common.money import format_money
-from recommender.query import Constraints, Vocabulary, material_matches
+from recommender.matching import unmet
+from recommender.query import Constraints, Vocabulary
 from recommender.sparse import tokenize
 from recommender.store.base import Hit
 
@@ -145,24 +146,4 @@ def relaxation_steps(c: Constraints, vocab: Vocabulary | None = None
 
 def violations(payload: dict, c: Constraints) -> set[str]:
     """Which of the shopper's constraints this product does not meet (keys as in the notes)."""
-    out: set[str] = set()
-    price = payload.get("price")
-    if price is not None and ((c.price_max is not None and price > c.price_max)
-                              or (c.price_min is not None and price < c.price_min)):
-        out.add("price")
-    for attr, key in (("colors", "colors"), ("sizes", "sizes")):
-        wanted = {v.lower() for v in getattr(c, attr)}
-        if wanted and not wanted & {str(v).lower() for v in payload.get(key) or []}:
-            out.add(attr)
-    have = [str(m) for m in payload.get("materials") or []]
-    if c.materials and not any(material_matches(w, m) for w in c.materials for m in have):
-        out.add("materials")
-    if c.brands and str(payload.get("brand") or "").lower() not in {b.lower() for b in c.brands}:
-        out.add("brands")
-    if c.min_rating is not None and (payload.get("rating") or 0) < c.min_rating:
-        out.add("min_rating")
-    if c.gender and payload.get("gender") not in (c.gender, "unisex"):
-        out.add("gender")
-    if c.product_type and payload.get("product_type") != c.product_type:
-        out.add("product_type")
-    return out
+    return unmet(payload, c)
