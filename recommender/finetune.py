@@ -38,6 +38,7 @@ import numpy as np
 
 from common.settings import ROOT, get_settings
 from recommender.catalog import Product, embedding_text, load_catalog
+from recommender.encoder import model_fingerprint
 from recommender.evaluate import load_qrels, load_queries, ndcg
 from recommender.pairs import (
     CatalogPairs,
@@ -214,11 +215,7 @@ def train(model: Any, pairs: list[TrainingPair], epochs: int, batch_size: int, l
 def _before_cache_path(base: str, products: list[Product], heldout: list[tuple[str, str]],
                        eval_set: list[tuple[str, dict[str, int]]]) -> Path:
     """Where the base model's metrics on exactly this data are cached (under ``var/``)."""
-    digest = hashlib.sha256()
-    for file in sorted(Path(base).rglob("*")):
-        if file.is_file():
-            stat = file.stat()
-            digest.update(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest = hashlib.sha256(model_fingerprint(Path(base)).encode())
     for product in products:
         digest.update(embedding_text(product).encode())
     digest.update(json.dumps([heldout, eval_set], sort_keys=True).encode())
