@@ -50,9 +50,6 @@ class Constraints:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | str | None) -> Constraints:
         """Tolerant: accepts a JSON string, ignores unknown keys, fixes scalar-for-list."""
@@ -72,10 +69,6 @@ class Constraints:
 
     def copy(self) -> Constraints:
         return Constraints.from_dict(self.to_dict())
-
-    def is_empty(self) -> bool:
-        return self == Constraints() or self == Constraints(in_stock_only=False)
-
 
 FAUX_WORDS = {"faux", "vegan", "protein", "imitation", "artificial", "pu"}
 
@@ -615,9 +608,6 @@ class Query:
     exclude_ids: list[str] = field(default_factory=list)
     positive_ids: list[str] = field(default_factory=list)
     negative_ids: list[str] = field(default_factory=list)
-
-    def filter(self) -> FilterSpec:
-        return to_filter(self.constraints, self.exclude_ids)
 
 
 def query_text(c: Constraints) -> str:

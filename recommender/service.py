@@ -179,11 +179,6 @@ class Recommender:
         if idle:
             old.store.close()
 
-    def refresh(self) -> None:
-        """Re-read vocabulary and IDF statistics after an ingest."""
-        pair = self._pair
-        pair.vocabulary, pair.stats = None, pair.store.load_stats()
-
     def product(self, product_id: str) -> Product | None:
         with self._use() as pair:
             hits = pair.store.get([str(product_id)])
@@ -280,11 +275,6 @@ class Recommender:
 
     def recommend(self, state: ConversationState, k: int = 5, image: Any = None) -> Recommendation:
         return self.rank(state, k, image=image)
-
-    def search_by_image(self, image: Any, state: ConversationState | None = None,
-                        k: int = 5) -> Recommendation:
-        """Products that look like the shopper's picture (under the conversation's filter)."""
-        return self.rank(state or ConversationState(), k, image=image)
 
     def _image_vector(self, pair: _Pair, image: Any):
         if self.image_encoder is None:
