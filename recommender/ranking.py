@@ -39,7 +39,6 @@ from recommender.store.base import Hit
 
 W_RATING, W_REVIEWS, W_STOCK, W_TITLE = 0.10, 0.05, 0.05, 0.05
 MMR_LAMBDA = 0.7
-RELEVANCE_NORM = "minmax"  # or "max" (divide by the best score only)
 
 
 @dataclass
@@ -53,7 +52,7 @@ def rerank(hits: list[Hit], keywords: list[str] = ()) -> list[Ranked]:
     if not hits:
         return []
     top = max(h.score for h in hits) or 1.0
-    low = min(h.score for h in hits) if RELEVANCE_NORM == "minmax" and len(hits) > 1 else 0.0
+    low = min(h.score for h in hits) if len(hits) > 1 else 0.0
     max_reviews = max(int(h.payload.get("review_count") or 0) for h in hits)
     terms = {t for k in keywords for t in tokenize(k)}
     out = []
