@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from common.money import format_money
+
 FILTER_KEYS = {
     "color": "colors", "colors": "colors", "colour": "colors", "brand": "brands", "brands": "brands",
     "material": "materials", "materials": "materials", "size": "sizes", "sizes": "sizes",
@@ -116,7 +118,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if result.relaxed:
         print("relaxed: " + "; ".join(result.relaxed))
     for i, s in enumerate(result.suggestions, 1):
-        price = f"{s.price:.2f} {s.currency}" if s.price is not None else "-"
+        price = format_money(s.price, s.currency) if s.price is not None else "-"
         print(f"{i}. [{s.id}] {s.title} — {price}\n   {s.explanation}")
     if not result.suggestions:
         print("no products found")
