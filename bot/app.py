@@ -24,6 +24,7 @@ from bot.ratelimit import RateLimiter
 from bot.store import GatewayStore
 from bot.warmup import warm_up
 from bot.ws import Hub
+from common.money import format_money
 from common.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,7 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 
 def price(product: Any) -> str:
     """The ``price`` filter of the templates: "$89.00", "" without a price."""
-    if product.price is None:
-        return ""
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(product.currency, product.currency + " ")
-    return f"{symbol}{product.price:,.2f}"
+    return "" if product.price is None else format_money(product.price, product.currency, cents=True)
 
 
 def storefront_products(catalog: dict[str, Any]) -> list[Any]:

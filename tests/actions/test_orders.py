@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import format_money
 from actions.forms import ValidateOrderForm
 from actions.orders import ActionConfirmOffer, ActionOrderRequest, ActionStopOrderForm
+from common.money import format_money
 from tests.actions.conftest import load_tracker, responses, slot_events
 
 
