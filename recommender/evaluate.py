@@ -69,7 +69,7 @@ def load_shown(path: str | Path) -> dict[str, list[str]]:
 
 
 def ndcg(ranked: list[str], grades: dict[str, int], k: int) -> float:
-    """nDCG@k with the grades as gains (DESIGN.md §3: 0 irrelevant, 1 partial, 2 exact), a
+    """nDCG@k with the grades as gains (docs/architecture.md §3.2: 0 irrelevant, 1 partial, 2 exact), a
     log2(rank + 1) discount, normalised by the ideal order of the judged products."""
     dcg = sum(grades.get(pid, 0) / math.log2(i + 2) for i, pid in enumerate(ranked[:k]))
     ideal = sorted(grades.values(), reverse=True)[:k]

@@ -8,8 +8,8 @@ seed and the product's number, so product ``P00042`` is the same whatever ``--sc
     python -m tools.generate_catalog --scale 100000 --output var/bench/products-100k.jsonl
 
 Standard library only, besides the project's atomic writer (``common.files``); each record is
-validated with ``recommender.catalog.Product`` (the project root is put on ``sys.path`` so the
-script runs without installing anything).
+validated with ``recommender.catalog.Product``. Run it as ``python -m tools.generate_catalog``
+from the project folder.
 """
 
 from __future__ import annotations
