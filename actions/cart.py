@@ -8,9 +8,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import format_money, off_loop
+from actions.common import off_loop
 from actions.recommend import product_or_ask
 from actions.services import get_services
+from common.money import format_money
 
 
 class ActionAddToCart(Action):

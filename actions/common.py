@@ -1,4 +1,5 @@
-"""Small helpers shared by the actions: entities, ordinals, money, sentiment, off-loop calls."""
+"""Small helpers shared by the actions: entities, ordinals, sentiment, off-loop calls (money:
+``common.money``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from typing import Any, TypeVar
 from rasa_sdk import Tracker
 
 T = TypeVar("T")
-
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 _ORDINALS = {
     "first": 0, "1st": 0, "one": 0, "1": 0,
@@ -77,14 +76,6 @@ def pick(ids: list[str], position: int) -> str | None:
         return ids[position]
     except IndexError:
         return None
-
-
-def format_money(amount: float | None, currency: str | None = "USD") -> str:
-    if amount is None:
-        return "?"
-    symbol = CURRENCY_SYMBOLS.get((currency or "USD").upper())
-    text = f"{amount:,.2f}".removesuffix(".00")
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
 
 
 def join_values(values: list[str] | None, limit: int = 5) -> str:

@@ -8,19 +8,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import format_money, latest_intent, off_loop
+from actions.common import latest_intent, off_loop
 from actions.forms import MAX_EMAIL_FAILURES, is_verified
 from actions.handoff import handoff
 from actions.services import get_services
+from common.money import format_money
 
 if TYPE_CHECKING:
     from shop.backend import ShopBackend
 
 OPEN_STATUSES = ("pending", "processing")
-
-
-def _money(data: dict[str, Any], key: str) -> str:
-    return format_money(data.get(key), data.get("currency") or "USD")
 
 
 def _status_response(dispatcher: CollectingDispatcher, data: dict[str, Any]) -> None:
@@ -33,7 +30,7 @@ def _cancel(dispatcher: CollectingDispatcher, shop: ShopBackend, order_id: str, 
     outcome = shop.cancel_order(order_id, email)
     data = outcome.data
     if outcome.code == "cancelled":
-        dispatcher.utter_message(response="utter_order_cancelled", order_id=order_id, amount=_money(data, "refund_amount"))
+        dispatcher.utter_message(response="utter_order_cancelled", order_id=order_id, amount=format_money(data.get("refund_amount"), data.get("currency")))
     elif outcome.code == "already_cancelled":
         dispatcher.utter_message(response="utter_order_already_cancelled", order_id=order_id)
     elif outcome.code == "already_shipped":
@@ -56,7 +53,7 @@ def start_return(
             response="utter_return_created",
             order_id=order_id,
             return_id=data.get("return_id"),
-            amount=_money(data, "refund_amount"),
+            amount=format_money(data.get("refund_amount"), data.get("currency")),
         )
     elif outcome.code == "not_delivered_yet":
         dispatcher.utter_message(response="utter_not_delivered_yet", order_id=order_id)
@@ -127,7 +124,7 @@ def _run_request(
                 response="utter_invoice",
                 order_id=order_id,
                 invoice_id=data["invoice_id"],
-                total=_money(data, "total"),
+                total=format_money(data.get("total"), data.get("currency")),
                 url=data["url"],
             )
         else:

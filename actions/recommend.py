@@ -15,7 +15,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
     entity_values,
-    format_money,
     join_values,
     latest_text,
     off_loop,
@@ -23,6 +22,7 @@ from actions.common import (
     pick,
 )
 from actions.services import get_services
+from common.money import format_money
 
 PAGE_SIZE = 5
 MAX_TRACKED = 200  # ids kept in shown/liked/rejected lists

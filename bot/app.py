@@ -1,4 +1,5 @@
-"""The aiohttp application factory: middlewares, pages, images, health, startup and cleanup."""
+"""The aiohttp application factory: middlewares, pages, images, health, and the lifecycle of the
+gateway's resources (cleanup contexts)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import asyncio
 import html
 import logging
 import re
-from functools import lru_cache
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp_jinja2
+import jinja2
 from aiohttp import web
 
 from bot import api, desk, keys, review
@@ -21,10 +24,12 @@ from bot.ratelimit import RateLimiter
 from bot.store import GatewayStore
 from bot.warmup import warm_up
 from bot.ws import Hub
+from common.money import format_money
 from common.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).resolve().parent / "static"
+STATIC = Path(__file__).resolve().parent / "static"  # js, css: served as they are
+TEMPLATES = Path(__file__).resolve().parent / "templates"  # the HTML pages (Jinja2)
 IMAGE_PATH = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 STOREFRONT_PRODUCTS = 24
 
@@ -115,16 +120,9 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 
 # pages ---------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=4)
-def _template(name: str) -> str:
-    return (STATIC / name).read_text(encoding="utf-8")
-
-
-def _price(product: Any) -> str:
-    if product.price is None:
-        return ""
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(product.currency, product.currency + " ")
-    return f"{symbol}{product.price:,.2f}"
+def price(product: Any) -> str:
+    """The ``price`` filter of the templates: "$89.00", "" without a price."""
+    return "" if product.price is None else format_money(product.price, product.currency, cents=True)
 
 
 def storefront_products(catalog: dict[str, Any]) -> list[Any]:
@@ -140,49 +138,30 @@ def storefront_products(catalog: dict[str, Any]) -> list[Any]:
     return shelf
 
 
-async def storefront(request: web.Request) -> web.Response:
-    catalog = request.app[keys.CATALOG]
-    cards = []
-    for product in storefront_products(catalog):
-        esc = html.escape
-        cards.append(
-            f'<li class="shelf-item"><img src="/images/{esc(product.id)}.svg" alt="" '
-            f'width="160" height="160" loading="lazy"><h3>{esc(product.title)}</h3>'
-            f'<p class="shelf-meta">{esc(product.brand or "")}</p>'
-            f'<p class="shelf-price">{esc(_price(product))}</p></li>'
-        )
-    if not cards:
-        cards.append('<li class="shelf-empty">The demo catalog is not built yet '
-                     "(<code>make build</code>).</li>")
-    page = _template("index.html").replace("<!--PRODUCTS-->", "\n".join(cards))
-    return web.Response(text=page, content_type="text/html")
+@aiohttp_jinja2.template("index.html")
+async def storefront(request: web.Request) -> dict[str, Any]:
+    return {"products": storefront_products(request.app[keys.CATALOG])}
 
 
-async def product_page(request: web.Request) -> web.Response:
+@aiohttp_jinja2.template("product.html")
+async def product_page(request: web.Request) -> dict[str, Any]:
     """The demo shop's product page (the catalog's ``url`` is ``/products/<id>``)."""
     product_id = request.match_info["product_id"]
     product = request.app[keys.CATALOG].get(product_id) if IMAGE_PATH.match(product_id) else None
     if product is None:
         raise ApiError(404, "No such product.")
-    esc = html.escape
-    details = "".join(
-        f"<li>{esc(label)}: {esc(', '.join(values))}</li>"
+    details = [
+        (label, values)
         for label, values in (("Brand", [product.brand or ""]), ("Colours", product.colors),
                               ("Sizes", product.sizes), ("Materials", product.materials))
         if any(values)
-    )
-    body = (
-        f'<article class="product-page"><img src="/images/{esc(product.id)}.svg" alt="" width="320" '
-        f'height="320"><div><h2>{esc(product.title)}</h2><p class="shelf-price">{esc(_price(product))}</p>'
-        f"<p>{esc(product.description)}</p><ul>{details}</ul></div></article>"
-    )
-    page = _template("index.html").replace("<h2>Featured products</h2>", "").replace(
-        '<ul class="shelf">\n<!--PRODUCTS-->\n    </ul>', body)
-    return web.Response(text=page, content_type="text/html")
+    ]
+    return {"product": product, "details": details}
 
 
-async def desk_page(request: web.Request) -> web.Response:
-    return web.Response(text=_template("desk.html"), content_type="text/html")
+@aiohttp_jinja2.template("desk.html")
+async def desk_page(request: web.Request) -> dict[str, Any]:
+    return {}
 
 
 def _placeholder_svg(product: Any) -> str:
@@ -208,7 +187,7 @@ async def product_image(request: web.Request) -> web.Response:
     product = request.app[keys.CATALOG].get(product_id) if IMAGE_PATH.match(product_id) else None
     if product is None:
         raise ApiError(404, "No such product image.")
-    cache: dict[str, str] = request.app[IMAGE_CACHE]
+    cache: dict[str, str] = request.app[keys.IMAGE_CACHE]
     if product_id not in cache:
         if len(cache) > 5000:
             cache.clear()
@@ -222,7 +201,7 @@ async def product_image(request: web.Request) -> web.Response:
 
 def _warmed_up(app: web.Application) -> bool | None:
     """True once the start-up warm-up turn was answered; None when warm-up is switched off."""
-    task = app.get(WARM_UP_TASK)
+    task = app.get(keys.WARM_UP_TASK)
     if task is None:
         return None
     return task.done() and not task.cancelled() and task.exception() is None and task.result()
@@ -243,11 +222,10 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if store["ok"] else 503)
 
 
-# factory -------------------------------------------------------------------------------------
-
-IMAGE_CACHE: web.AppKey[dict[str, str]] = web.AppKey("image_cache")
-WARM_UP_TASK: web.AppKey[asyncio.Task[bool]] = web.AppKey("warm_up_task")
-
+# lifecycle -----------------------------------------------------------------------------------
+# Each resource is opened and closed by its own cleanup context; aiohttp enters them in the order
+# given in create_app at startup (so the store and the catalog, both read in worker threads, are
+# there before the service) and leaves them in reverse order at cleanup.
 
 def load_catalog_index(path: Path) -> dict[str, Any]:
     if not path.exists():
@@ -261,32 +239,67 @@ def load_catalog_index(path: Path) -> dict[str, Any]:
     return {p.id: p for p in report.products}
 
 
-async def _startup(app: web.Application) -> None:
+async def store_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The SQL store: schema created at startup, engine disposed at cleanup (both off the loop)."""
+    store = GatewayStore(app[keys.SETTINGS].gateway_db_url)
+    try:
+        await asyncio.to_thread(store.create_schema)
+        app[keys.STORE] = store
+        yield
+    finally:
+        await asyncio.to_thread(store.dispose)
+
+
+async def catalog_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The storefront's catalog index, read in a worker thread so the loop stays free."""
+    app[keys.CATALOG] = await asyncio.to_thread(load_catalog_index, app[keys.SETTINGS].catalog_path)
+    yield
+
+
+async def rasa_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The Rasa HTTP client; its aiohttp ClientSession is opened here and closed at cleanup."""
     settings = app[keys.SETTINGS]
-    store = GatewayStore(settings.gateway_db_url)
-    await asyncio.to_thread(store.create_schema)
-    app[keys.CATALOG] = await asyncio.to_thread(load_catalog_index, settings.catalog_path)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url,
-                      settings.rasa_timeout)
-    app[keys.SERVICE] = ConversationService(store, rasa, app[keys.HUB])
-    if settings.warm_up:
-        app[WARM_UP_TASK] = asyncio.create_task(warm_up(settings.rasa_url))
+    async with RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url,
+                          settings.rasa_timeout) as rasa:
+        app[keys.RASA] = rasa
+        yield
+
+
+async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The websocket hub. Its sockets are closed by close_sockets on shutdown, before aiohttp
+    waits for the open handlers; closing them again here catches any that came later."""
+    app[keys.HUB] = hub = Hub()
+    yield
+    await hub.close_all()
+
+
+async def close_sockets(app: web.Application) -> None:
+    """on_shutdown: an open websocket is a running handler, which aiohttp waits for (up to the
+    shutdown timeout) between on_shutdown and on_cleanup, so the sockets close here."""
+    if keys.HUB in app:
+        await app[keys.HUB].close_all()
+
+
+async def service_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The conversation service over the store, the Rasa client and the hub (owns none of them)."""
+    store = app[keys.STORE]
+    app[keys.SERVICE] = ConversationService(store, app[keys.RASA], app[keys.HUB])
     log.info("gateway ready: %d products, store %s, rasa %s", len(app[keys.CATALOG]),
-             store.engine.url.render_as_string(hide_password=True), settings.rasa_url)
+             store.engine.url.render_as_string(hide_password=True), app[keys.SETTINGS].rasa_url)
+    yield
 
 
-async def _shutdown(app: web.Application) -> None:
-    task = app.get(WARM_UP_TASK)
-    if task is not None and not task.done():
-        task.cancel()
-    await app[keys.HUB].close_all()
-
-
-async def _cleanup(app: web.Application) -> None:
-    if keys.SERVICE in app:
-        service = app[keys.SERVICE]
-        await service.rasa.close()
-        await asyncio.to_thread(service.store.dispose)
+async def warm_up_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The warm-up turn in the background (AISLE_WARM_UP); cancelled at cleanup if still running."""
+    settings = app[keys.SETTINGS]
+    if not settings.warm_up:
+        yield
+        return
+    app[keys.WARM_UP_TASK] = task = asyncio.create_task(warm_up(settings.rasa_url),
+                                                        name="aisle-warm-up")
+    yield
+    task.cancel()  # no-op once it has finished
+    await asyncio.wait([task])  # lets its Rasa client close; raises nothing
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
@@ -296,15 +309,16 @@ def create_app(settings: Settings | None = None) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app[keys.SETTINGS] = settings
-    app[keys.HUB] = Hub()
-    app[IMAGE_CACHE] = {}
+    app[keys.IMAGE_CACHE] = {}
     app[keys.CONV_LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_window)
     app[keys.CLIENT_LIMITER] = RateLimiter(settings.rate_client, settings.rate_window)
     app[keys.LOGIN_LIMITER] = RateLimiter(settings.rate_login, settings.rate_window)
-    app.on_startup.append(_startup)
-    app.on_shutdown.append(_shutdown)
-    app.on_cleanup.append(_cleanup)
+    app.cleanup_ctx.extend([store_ctx, catalog_ctx, rasa_ctx, hub_ctx, service_ctx, warm_up_ctx])
+    app.on_shutdown.append(close_sockets)
     app.on_response_prepare.append(security_headers)
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                         filters={"price": price})
     app.router.add_get("/", storefront)
     app.router.add_get("/desk", desk_page)
     app.router.add_get("/products/{product_id}", product_page)

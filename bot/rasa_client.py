@@ -28,14 +28,30 @@ class RasaClient:
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
 
-    @property
-    def session(self) -> aiohttp.ClientSession:
+    async def __aenter__(self) -> RasaClient:
+        """Opens the HTTP session on the running loop; leaving the block closes it."""
+        self._open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.timeout),
                 connector=aiohttp.TCPConnector(limit=100),
             )
         return self._session
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        return self._open()
+
+    @property
+    def closed(self) -> bool:
+        """True when no HTTP session is open (never opened, or closed)."""
+        return self._session is None or self._session.closed
 
     async def close(self) -> None:
         if self._session is not None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 from typing import Any
 
+import aiohttp_jinja2
 from aiohttp import web
 
 from bot.desk import current_agent
@@ -22,8 +22,6 @@ from bot.errors import ApiError, read_json
 routes = web.RouteTableDef()
 CANDIDATE_ID = re.compile(r"^[0-9a-f]{16}$")
 MAX_ENTITIES = 20
-
-STATIC = Path(__file__).resolve().parent / "static"
 
 
 def _queue() -> Any:
@@ -42,8 +40,9 @@ def _listing() -> dict[str, Any]:
 
 
 @routes.get("/desk/review")
-async def review_page(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "review.html")
+@aiohttp_jinja2.template("review.html")
+async def review_page(request: web.Request) -> dict[str, Any]:
+    return {}
 
 
 @routes.get("/api/desk/review")

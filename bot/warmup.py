@@ -21,8 +21,7 @@ WARM_UP_TIMEOUT = 120.0  # the first turn loads the models: far longer than a sh
 async def warm_up(rasa_url: str, attempts: int = 120, pause: float = 1.0) -> bool:
     """Send one search turn to Rasa once it is up; True when it answered."""
     sender = f"aisle-warm-up-{secrets.token_hex(4)}"
-    rasa = RasaClient(rasa_url, token="", actions_url=rasa_url, timeout=WARM_UP_TIMEOUT)
-    try:
+    async with RasaClient(rasa_url, token="", actions_url=rasa_url, timeout=WARM_UP_TIMEOUT) as rasa:
         for _ in range(attempts):
             try:
                 await rasa.send_message(sender, WARM_UP_TEXT)
@@ -31,7 +30,5 @@ async def warm_up(rasa_url: str, attempts: int = 120, pause: float = 1.0) -> boo
                 continue
             log.info("assistant warmed up")
             return True
-    finally:
-        await rasa.close()
     log.warning("warm-up gave up: Rasa did not answer")
     return False

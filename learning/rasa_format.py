@@ -37,8 +37,3 @@ def annotate(text: str, entities: list[dict[str, Any]]) -> str:
         cursor = end
     out.append(text[cursor:])
     return "".join(out)
-
-
-def literal_block(lines: list[str], indent: int) -> str:
-    pad = " " * indent
-    return "\n".join(pad + line for line in lines)

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from common import domain
+from common.files import write_text_atomic
 from common.settings import ROOT, get_settings
 from learning.export import latest_export
 from learning.rasa_format import annotate, plain_text
@@ -152,11 +153,7 @@ class ReviewQueue:
             lines += [f"    - {example}" for example in sorted(by_intent[intent])]
         if not by_intent:
             lines[-1] = "nlu: []"
-        self.reviewed_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.yaml_path.with_suffix(".yml.tmp")
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        tmp.replace(self.yaml_path)
-        return self.yaml_path
+        return write_text_atomic(self.yaml_path, "\n".join(lines) + "\n")
 
 
 def _span_set(entities: list[dict[str, Any]]) -> set[tuple[Any, ...]]:

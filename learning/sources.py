@@ -1,7 +1,7 @@
 """Where logged chats are read from: the gateway's SQL store and Rasa's trackers.
 
 * Gateway: its export, ``python -m bot export-transcripts|export-feedback`` (JSON Lines), run
-  as a command (:class:`GatewayExport`) or read from files it wrote before (:class:`GatewayFiles`).
+  as a command (:class:`GatewayExport`).
   The learning loop never imports the gateway: the export is the contract between them.
 * Rasa trackers: over Rasa's HTTP API (``GET /conversations/{id}/tracker``, needs ``--enable-api``
   and the token), or straight from the SQL tracker store's ``events`` table (production:
@@ -77,7 +77,7 @@ class GatewayExport:
             done = subprocess.run(argv, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise RuntimeError(f"python -m bot {command} failed: {done.stderr.strip()[-500:]}")
-            yield from GatewayFiles._read(out)
+            yield from _read_jsonl(out)
 
     def transcripts(self) -> Iterator[dict[str, Any]]:
         yield from self._run("export-transcripts")
@@ -86,29 +86,15 @@ class GatewayExport:
         yield from self._run("export-feedback")
 
 
-@dataclass
-class GatewayFiles:
-    """JSON Lines written by ``python -m bot export-transcripts`` / ``export-feedback``."""
-
-    transcripts_path: Path
-    feedback_path: Path | None = None
-
-    @staticmethod
-    def _read(path: Path) -> Iterator[dict[str, Any]]:
-        with Path(path).open(encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, 1):
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise ValueError(f"{path}:{line_no}: invalid JSON ({exc.msg})") from exc
-
-    def transcripts(self) -> Iterator[dict[str, Any]]:
-        yield from self._read(self.transcripts_path)
-
-    def feedback(self) -> Iterator[dict[str, Any]]:
-        if self.feedback_path:
-            yield from self._read(self.feedback_path)
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of the export's JSON Lines file."""
+    with Path(path).open(encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}:{line_no}: invalid JSON ({exc.msg})") from exc
 
 
 # ---------------------------------------------------------------- Rasa trackers

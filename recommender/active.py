@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from common.files import write_text_atomic
 from common.settings import ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class Published:
     backend: str  # "edge" or "server"
     store: str  # Edge folder, or collection name
     published_at: str
-    fingerprint: str = ""  # of the model's files: a folder name can come back with other weights
+    fingerprint: str = ""  # encoder.model_fingerprint: a folder name can come back with other weights
     previous: Published | None = None
 
     def to_dict(self, settings: Settings) -> dict[str, Any]:
@@ -92,13 +93,6 @@ class Published:
     def same_pair(self, other: Published | None) -> bool:
         return other is not None and (self.model, self.backend, self.store) == (
             other.model, other.backend, other.store)
-
-
-def model_fingerprint(model: Path) -> str:
-    """Names, sizes and times of the model's files: cheap, and changes with the weights."""
-    parts = sorted(f"{f.relative_to(model)}:{f.stat().st_size}:{f.stat().st_mtime_ns}"
-                   for f in model.rglob("*") if f.is_file())
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def _relative(path: Path, base: Path) -> str:
@@ -156,15 +150,7 @@ def pointer_in_use(settings: Settings) -> bool:
 
 def write_pointer(published: Published, settings: Settings) -> Path:
     """Write the pointer atomically: a reader sees the old file or the new one, never a part."""
-    path = pointer_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        handle.write(json.dumps(published.to_dict(settings), indent=2) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(pointer_path(settings), json.dumps(published.to_dict(settings), indent=2) + "\n")
 
 
 # ---- opening a published pair ---------------------------------------------------------------
@@ -223,6 +209,7 @@ def publish(model: Path, settings: Settings | None = None,
     """Ingest ``catalog`` (default: AISLE_CATALOG) with ``model`` into a new store, then point
     the pointer at it. Reuses the previous pair's store when it was built with this very model
     (same folder and fingerprint: a rollback), so only catalog changes are ingested there."""
+    from recommender.encoder import model_fingerprint
     from recommender.image import get_image_encoder
     from recommender.ingest import ingest
     from recommender.store import open_store

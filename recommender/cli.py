@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from common.money import format_money
 from common.settings import settings_or_exit
 
 FILTER_KEYS = {
@@ -118,7 +119,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if result.relaxed:
         print("relaxed: " + "; ".join(result.relaxed))
     for i, s in enumerate(result.suggestions, 1):
-        price = f"{s.price:.2f} {s.currency}" if s.price is not None else "-"
+        price = format_money(s.price, s.currency) if s.price is not None else "-"
         print(f"{i}. [{s.id}] {s.title} — {price}\n   {s.explanation}")
     if not result.suggestions:
         print("no products found")

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from common.files import write_text_atomic
 from common.settings import Settings, get_settings
 
 DIM = 384
@@ -71,7 +72,10 @@ def _cpu_quantization_config() -> str:
     return "arm64"
 
 
-def _fingerprint(path: Path) -> str:
+def model_fingerprint(path: Path) -> str:
+    """Names, sizes and modification times (whole seconds) of a model folder's files, hashed:
+    cheap, and changes with the weights (a folder name can come back with other weights). Files
+    under ``onnx/`` are left out: exports of the model are not the model."""
     parts = []
     for file in sorted(path.rglob("*")):
         if file.is_file() and "onnx" not in file.parts:
@@ -82,7 +86,7 @@ def _fingerprint(path: Path) -> str:
 
 def onnx_location(model_path: Path, settings: Settings) -> tuple[Path, str, str]:
     """Where the int8 ONNX copy of this model lives (exported or not): folder, file, fingerprint."""
-    fingerprint = _fingerprint(model_path)
+    fingerprint = model_fingerprint(model_path)
     folder = settings.var_dir / "onnx" / f"{model_path.name}-{fingerprint}"
     return folder, f"onnx/model_qint8_{_cpu_quantization_config()}.onnx", fingerprint
 
@@ -135,12 +139,7 @@ def read_quality_record(folder: Path) -> dict[str, Any] | None:
 
 
 def write_quality_record(folder: Path, record: dict[str, Any]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / QUALITY_FILE
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(folder / QUALITY_FILE, json.dumps(record, indent=2) + "\n")
 
 
 @dataclass(frozen=True)

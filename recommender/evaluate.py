@@ -1,5 +1,9 @@
 """Offline evaluation: nDCG@k (graded gains), recall@100, MRR and latency on TREC-like files.
 
+The judgment files are read here and only here (``load_queries``, ``load_qrels``, ``load_shown``),
+and the metrics are computed here and only here (``ndcg``, ``recall``, ``reciprocal_rank``): the
+fine-tuning run, the learning loop's gate and the tools use these.
+
 Besides the means over all queries, ``ndcg@k_half_a`` / ``ndcg@k_half_b`` split the queries by
 their order in the file (1st, 3rd, 5th … vs 2nd, 4th …): ranking changes are tuned looking at
 half a only, and half b is the held-out check that they generalise.
@@ -26,9 +30,10 @@ MODES = ("hybrid", "fusion", "dense", "keyword")
 
 def _tsv_rows(path: str | Path, width: int) -> Iterator[list[str]]:
     """Stripped cells of each row of a judgment file with at least ``width`` columns; a header row
-    (``query_id``), comments (``#``) and rows without a query id are skipped."""
-    with Path(path).open(encoding="utf-8") as handle:
-        for row in csv.reader(handle, delimiter="\t"):
+    (``query_id``), comments (``#``) and rows without a query id are skipped. Cells are split on
+    tabs only: a quote is a character of the query (the writers never quote)."""
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
             if len(row) >= width and row[0].strip() and not row[0].startswith("#") and row[0] != "query_id":
                 yield [cell.strip() for cell in row]
 
@@ -41,10 +46,12 @@ def _int(text: str) -> int | None:
 
 
 def load_queries(path: str | Path) -> dict[str, str]:
+    """``queries.tsv``: ``query_id, query`` → {query id: query}, in the file's order."""
     return {row[0]: row[1] for row in _tsv_rows(path, 2)}
 
 
 def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
+    """``qrels.tsv``: ``query_id, product_id, grade`` → {query id: {product id: grade}}."""
     out: dict[str, dict[str, int]] = {}
     for qid, pid, grade, *_ in _tsv_rows(path, 3):
         if (value := _int(grade)) is not None:
@@ -62,9 +69,11 @@ def load_shown(path: str | Path) -> dict[str, list[str]]:
 
 
 def ndcg(ranked: list[str], grades: dict[str, int], k: int) -> float:
-    dcg = sum((2 ** grades.get(pid, 0) - 1) / math.log2(i + 2) for i, pid in enumerate(ranked[:k]))
+    """nDCG@k with the grades as gains (DESIGN.md §3: 0 irrelevant, 1 partial, 2 exact), a
+    log2(rank + 1) discount, normalised by the ideal order of the judged products."""
+    dcg = sum(grades.get(pid, 0) / math.log2(i + 2) for i, pid in enumerate(ranked[:k]))
     ideal = sorted(grades.values(), reverse=True)[:k]
-    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    idcg = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
     return dcg / idcg if idcg > 0 else 0.0
 
 

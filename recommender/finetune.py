@@ -38,6 +38,8 @@ import numpy as np
 
 from common.settings import ROOT, get_settings
 from recommender.catalog import Product, embedding_text, load_catalog
+from recommender.encoder import model_fingerprint
+from recommender.evaluate import load_qrels, load_queries, ndcg
 from recommender.pairs import (
     CatalogPairs,
     LoggedPairs,
@@ -100,15 +102,10 @@ def retrieval_metrics(query_vecs: np.ndarray, product_vecs: np.ndarray, targets:
 
 def ndcg_at_k(query_vecs: np.ndarray, product_vecs: np.ndarray, product_ids: Sequence[str],
               judgments: Sequence[dict[str, int]], k: int = 10) -> float:
-    """Mean nDCG@k with graded gains (the grades of ``qrels.tsv``)."""
+    """Mean nDCG@k (``evaluate.ndcg``) of the cosine ranking of all products for each query."""
     top = np.argsort(-(query_vecs @ product_vecs.T), axis=1)[:, :k]
-    discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    values = []
-    for row, grades in zip(top, judgments, strict=True):
-        gains = np.array([grades.get(product_ids[i], 0) for i in row], dtype=np.float64)
-        ideal = np.array(sorted(grades.values(), reverse=True)[:k], dtype=np.float64)
-        idcg = float((ideal * discounts[: len(ideal)]).sum())
-        values.append(float((gains * discounts).sum()) / idcg if idcg > 0 else 0.0)
+    values = [ndcg([product_ids[i] for i in row], grades, k)
+              for row, grades in zip(top, judgments, strict=True)]
     return float(np.mean(values)) if values else 0.0
 
 
@@ -116,13 +113,8 @@ def read_eval_set(queries_path: Path, qrels_path: Path) -> list[tuple[str, dict[
     """(query, {product id: grade}) for every judged query of the evaluation set."""
     if not (queries_path.exists() and qrels_path.exists()):
         return []
-    queries = dict(line.split("\t", 1) for line in queries_path.read_text(encoding="utf-8").splitlines() if "\t" in line)
-    grades: dict[str, dict[str, int]] = {}
-    for line in qrels_path.read_text(encoding="utf-8").splitlines():
-        parts = line.split("\t")
-        if len(parts) == 3 and parts[2].strip().isdigit():
-            grades.setdefault(parts[0], {})[parts[1]] = int(parts[2])
-    return [(queries[qid].strip(), grades[qid]) for qid in queries if qid in grades]
+    queries, grades = load_queries(queries_path), load_qrels(qrels_path)
+    return [(text, grades[qid]) for qid, text in queries.items() if qid in grades]
 
 
 def evaluate(model: Any, products: list[Product], heldout: list[tuple[str, str]],
@@ -223,11 +215,7 @@ def train(model: Any, pairs: list[TrainingPair], epochs: int, batch_size: int, l
 def _before_cache_path(base: str, products: list[Product], heldout: list[tuple[str, str]],
                        eval_set: list[tuple[str, dict[str, int]]]) -> Path:
     """Where the base model's metrics on exactly this data are cached (under ``var/``)."""
-    digest = hashlib.sha256()
-    for file in sorted(Path(base).rglob("*")):
-        if file.is_file():
-            stat = file.stat()
-            digest.update(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    digest = hashlib.sha256(model_fingerprint(Path(base)).encode())
     for product in products:
         digest.update(embedding_text(product).encode())
     digest.update(json.dumps([heldout, eval_set], sort_keys=True).encode())

@@ -74,7 +74,9 @@ def load_image(source: str | Path | bytes | Image) -> Image:
 
 
 def file_fingerprint(path: Path) -> str:
-    """Changes when the image file changes (re-embed), cheap: size and mtime."""
+    """Changes when the image file changes (re-embed), cheap: path, size and mtime. One product
+    image, so not ``encoder.model_fingerprint`` (a model folder's files, which moves with the
+    folder): the path is part of what the vector came from."""
     stat = path.stat()
     return hashlib.sha256(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:12]
 

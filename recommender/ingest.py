@@ -54,10 +54,6 @@ class IngestReport:
     images_skipped: int = 0
     seconds: float = 0.0
 
-    @property
-    def embedded(self) -> int:
-        return self.added + self.reembedded
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "added": self.added, "updated_payload": self.updated_payload,

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from recommender.catalog import Product, RowError, embedding_text
+from recommender.evaluate import load_queries
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,7 @@ def load_eval_queries(path: str | Path) -> set[str]:
     path = Path(path)
     if not path.exists():
         return set()
-    queries: set[str] = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if "\t" in line:
-            queries.add(normalize_query(line.split("\t", 1)[1]))
-    return queries
+    return {normalize_query(text) for text in load_queries(path).values()}
 
 
 def is_held_out(product_id: str, fraction: float, seed: int = 0) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -49,9 +50,6 @@ class Constraints:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict())
-
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | str | None) -> Constraints:
         """Tolerant: accepts a JSON string, ignores unknown keys, fixes scalar-for-list."""
@@ -71,10 +69,6 @@ class Constraints:
 
     def copy(self) -> Constraints:
         return Constraints.from_dict(self.to_dict())
-
-    def is_empty(self) -> bool:
-        return self == Constraints() or self == Constraints(in_stock_only=False)
-
 
 FAUX_WORDS = {"faux", "vegan", "protein", "imitation", "artificial", "pu"}
 
@@ -169,13 +163,16 @@ class Vocabulary:
     type_parent: dict[str, str] = field(default_factory=dict)
     type_prices: dict[str, list[float]] = field(default_factory=dict)
     type_heads: dict[str, set[str]] = field(default_factory=dict)  # "jacket" → rain/winter jackets
+    currency: str = "USD"  # the catalog's (most products'): price words and notes are in it
 
     @classmethod
     def from_products(cls, products: Iterable[Any]) -> Vocabulary:
         """From ``Product`` objects or payload dicts."""
         vocab = cls()
+        currencies: Counter[str] = Counter()
         for p in products:
             get = p.get if isinstance(p, Mapping) else lambda k, p=p: getattr(p, k, None)
+            currencies[str(get("currency") or "USD").upper()] += 1
             if get("brand"):
                 vocab.brands[_key(get("brand"))] = get("brand")
             for c in get("colors") or []:
@@ -202,6 +199,8 @@ class Vocabulary:
         for alias, canonical in COLOR_ALIASES.items():
             if _key(canonical) in vocab.colors and _key(alias) not in vocab.colors:
                 vocab.colors[_key(alias)] = vocab.colors[_key(canonical)]
+        if currencies:
+            vocab.currency = currencies.most_common(1)[0][0]
         return vocab
 
     def material_family(self, values: Iterable[str]) -> list[str]:
@@ -609,9 +608,6 @@ class Query:
     exclude_ids: list[str] = field(default_factory=list)
     positive_ids: list[str] = field(default_factory=list)
     negative_ids: list[str] = field(default_factory=list)
-
-    def filter(self) -> FilterSpec:
-        return to_filter(self.constraints, self.exclude_ids)
 
 
 def query_text(c: Constraints) -> str:

@@ -31,13 +31,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from recommender.query import Constraints, Vocabulary, material_matches
+from common.money import format_money
+from recommender.matching import unmet
+from recommender.query import Constraints, Vocabulary
 from recommender.sparse import tokenize
 from recommender.store.base import Hit
 
 W_RATING, W_REVIEWS, W_STOCK, W_TITLE = 0.10, 0.05, 0.05, 0.05
 MMR_LAMBDA = 0.7
-RELEVANCE_NORM = "minmax"  # or "max" (divide by the best score only)
 
 
 @dataclass
@@ -51,7 +52,7 @@ def rerank(hits: list[Hit], keywords: list[str] = ()) -> list[Ranked]:
     if not hits:
         return []
     top = max(h.score for h in hits) or 1.0
-    low = min(h.score for h in hits) if RELEVANCE_NORM == "minmax" and len(hits) > 1 else 0.0
+    low = min(h.score for h in hits) if len(hits) > 1 else 0.0
     max_reviews = max(int(h.payload.get("review_count") or 0) for h in hits)
     terms = {t for k in keywords for t in tokenize(k)}
     out = []
@@ -90,10 +91,6 @@ def mmr(ranked: list[Ranked], k: int, lam: float = MMR_LAMBDA) -> list[Ranked]:
     return picked
 
 
-def _money(x: float) -> str:
-    return f"${x:,.0f}" if float(x).is_integer() else f"${x:,.2f}"
-
-
 def _round5(x: float) -> float:
     return float(max(5, round(x / 5) * 5))
 
@@ -101,7 +98,12 @@ def _round5(x: float) -> float:
 def relaxation_steps(c: Constraints, vocab: Vocabulary | None = None
                      ) -> Iterator[tuple[Constraints, dict[str, str]]]:
     """Cumulative relaxations, least important first. Yields (constraints, notes by field)
-    where the notes describe every relaxation applied so far."""
+    where the notes describe every relaxation applied so far (prices in the catalog's currency)."""
+    currency = vocab.currency if vocab else None
+
+    def _money(amount: float | None) -> str:
+        return format_money(amount, currency)
+
     current = c.copy()
     notes: dict[str, str] = {}
     if c.price_max is not None or c.price_min is not None:
@@ -143,24 +145,4 @@ def relaxation_steps(c: Constraints, vocab: Vocabulary | None = None
 
 def violations(payload: dict, c: Constraints) -> set[str]:
     """Which of the shopper's constraints this product does not meet (keys as in the notes)."""
-    out: set[str] = set()
-    price = payload.get("price")
-    if price is not None and ((c.price_max is not None and price > c.price_max)
-                              or (c.price_min is not None and price < c.price_min)):
-        out.add("price")
-    for attr, key in (("colors", "colors"), ("sizes", "sizes")):
-        wanted = {v.lower() for v in getattr(c, attr)}
-        if wanted and not wanted & {str(v).lower() for v in payload.get(key) or []}:
-            out.add(attr)
-    have = [str(m) for m in payload.get("materials") or []]
-    if c.materials and not any(material_matches(w, m) for w in c.materials for m in have):
-        out.add("materials")
-    if c.brands and str(payload.get("brand") or "").lower() not in {b.lower() for b in c.brands}:
-        out.add("brands")
-    if c.min_rating is not None and (payload.get("rating") or 0) < c.min_rating:
-        out.add("min_rating")
-    if c.gender and payload.get("gender") not in (c.gender, "unisex"):
-        out.add("gender")
-    if c.product_type and payload.get("product_type") != c.product_type:
-        out.add("product_type")
-    return out
+    return unmet(payload, c)

@@ -86,7 +86,7 @@ class _Pair:
 
     def vocab(self) -> Vocabulary:
         if self.vocabulary is None:
-            fields = ["brand", "colors", "materials", "sizes", "gender", "category", "price"]
+            fields = ["brand", "colors", "materials", "sizes", "gender", "category", "price", "currency"]
             self.vocabulary = Vocabulary.from_products(self.store.payloads(fields))
         return self.vocabulary
 
@@ -178,11 +178,6 @@ class Recommender:
         log.info("now serving encoder %s with store %s", published.model, published.store)
         if idle:
             old.store.close()
-
-    def refresh(self) -> None:
-        """Re-read vocabulary and IDF statistics after an ingest."""
-        pair = self._pair
-        pair.vocabulary, pair.stats = None, pair.store.load_stats()
 
     def product(self, product_id: str) -> Product | None:
         with self._use() as pair:
@@ -280,11 +275,6 @@ class Recommender:
 
     def recommend(self, state: ConversationState, k: int = 5, image: Any = None) -> Recommendation:
         return self.rank(state, k, image=image)
-
-    def search_by_image(self, image: Any, state: ConversationState | None = None,
-                        k: int = 5) -> Recommendation:
-        """Products that look like the shopper's picture (under the conversation's filter)."""
-        return self.rank(state or ConversationState(), k, image=image)
 
     def _image_vector(self, pair: _Pair, image: Any):
         if self.image_encoder is None:

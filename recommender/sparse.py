@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from common.files import write_text_atomic
+
 K1 = 1.2
 B = 0.75
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -85,11 +87,8 @@ class SparseStats:
         return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"n_docs": self.n_docs, "avg_len": self.avg_len,
-                                   "df": {str(k): v for k, v in self.df.items()}}))
-        tmp.replace(path)
+        write_text_atomic(path, json.dumps({"n_docs": self.n_docs, "avg_len": self.avg_len,
+                                            "df": {str(k): v for k, v in self.df.items()}}))
 
     @classmethod
     def load(cls, path: Path) -> SparseStats | None:

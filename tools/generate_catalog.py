@@ -7,8 +7,9 @@ seed and the product's number, so product ``P00042`` is the same whatever ``--sc
     python -m tools.generate_catalog                       # 1,200 products → data/catalog/products.jsonl
     python -m tools.generate_catalog --scale 100000 --output var/bench/products-100k.jsonl
 
-Standard library only; each record is validated with ``recommender.catalog.Product``
-(the project root is put on ``sys.path`` so the script runs without installing anything).
+Standard library only, besides the project's atomic writer (``common.files``); each record is
+validated with ``recommender.catalog.Product`` (the project root is put on ``sys.path`` so the
+script runs without installing anything).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from common.files import atomic_open
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "data/catalog/products.jsonl"
@@ -721,16 +724,13 @@ def write_catalog(path: Path, count: int = DEFAULT_COUNT, seed: int = SEED, vali
         from recommender.catalog import Product  # noqa: PLC0415 - optional, keeps the script stdlib-only otherwise
 
         product_model = Product
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     written = 0
-    with tmp.open("w", encoding="utf-8") as handle:
+    with atomic_open(path) as handle:
         for record in generate(count, seed):
             if product_model is not None:
                 product_model.model_validate(record)
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             written += 1
-    tmp.replace(path)
     return written
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import format_money
 from actions.forms import ValidateOrderForm
 from actions.orders import ActionConfirmOffer, ActionOrderRequest, ActionStopOrderForm
+from common.money import format_money
 from tests.actions.conftest import load_tracker, responses, slot_events
 
 
@@ -97,7 +97,10 @@ async def test_return_outside_the_window(services, domain):
 
 async def test_refund_tracking_and_invoice(services, domain):
     dispatcher, _ = await run(ActionOrderRequest(), load_tracker("request_track_refund_issued"), domain)
-    assert responses(dispatcher) == ["utter_refund_issued"]
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_refund_issued"
+    # ORD-10413 (data/shop): both items returned, 73.50 + 47.99, back to PayPal
+    assert (message["order_id"], message["amount"], message["method"]) == ("ORD-10413", "$121.49", "paypal")
     dispatcher, _ = await run(ActionOrderRequest(), load_tracker("request_invoice"), domain)
     [message] = dispatcher.messages
     assert message["response"] == "utter_invoice" and message["invoice_id"] == "INV-20413"
@@ -108,23 +111,32 @@ async def test_address_change_is_written_or_refused(services, domain, shop):
     assert responses(dispatcher) == ["utter_address_changed"]
     assert "12 Baker Street" in order(shop, "ORD-10409", "hannah.fischer@example.com")["shipping_address"]
     assert slot_events(events)["shipping_address"] is None  # asked again next time
+    locked_before = order(shop, "ORD-10415", "yuki.sato@example.com")["shipping_address"]
     dispatcher, _ = await run(ActionOrderRequest(), load_tracker("request_address_locked"), domain)
-    assert responses(dispatcher) == ["utter_address_locked"]
-    assert "Elm Road" not in order(shop, "ORD-10415", "yuki.sato@example.com")["shipping_address"]
+    assert responses(dispatcher) == ["utter_address_locked"]  # shipped: too late to change
+    assert order(shop, "ORD-10415", "yuki.sato@example.com")["shipping_address"] == locked_before
+    assert "Elm Road" not in locked_before
 
 
 async def test_status_of_a_shipped_order(services, domain):
     dispatcher, _ = await run(ActionOrderRequest(), load_tracker("request_track_shipped"), domain)
     [message] = dispatcher.messages
     assert message["response"] == "utter_order_status_shipped"
-    assert message["tracking_number"] not in (None, "n/a")
+    # ORD-10427 in data/shop: shipped with USPS, this tracking number, not delivered yet
+    assert (message["order_id"], message["carrier"], message["tracking_number"]) == (
+        "ORD-10427", "USPS", "94001003871701")
+    assert message["delivered_at"] == "n/a" and message["shipped_at"] != "n/a"
 
 
 async def test_yes_to_the_return_offer_creates_it(services, domain, shop):
+    assert shop.refund_status("ORD-10405", "sofia.rossi@example.com").code == "no_refund"
     dispatcher, events = await run(ActionConfirmOffer(), load_tracker("confirm_return_yes"), domain)
-    assert responses(dispatcher) == ["utter_return_created"]
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_return_created" and message["order_id"] == "ORD-10405"
+    # no reason given (not damaged): the beanie's price comes back, not the $12.95 shipping
+    assert message["amount"] == format_money(33.95)
     assert slot_events(events)["pending_offer"] is None
-    assert shop.refund_status("ORD-10405", "sofia.rossi@example.com").ok
+    assert shop.refund_status("ORD-10405", "sofia.rossi@example.com").data["latest"]["amount"] == 33.95
 
 
 async def test_no_to_the_return_offer(services, domain):

@@ -15,6 +15,8 @@ from actions.recommend import (
 )
 from tests.actions.conftest import load_tracker, payloads, responses, slot_events
 
+RUNNING_SHOES = {"T01", "T02", "T03", "T04", "T05", "T06"}  # all in stock; T01, T03 are Nike
+
 
 async def run(action, tracker, domain):
     dispatcher = CollectingDispatcher()
@@ -41,26 +43,34 @@ async def test_refine_excludes_a_brand(services, domain):
     dispatcher, events = await run(ActionRecommendProducts(), load_tracker("refine_not_nike"), domain)
     constraints = slot_events(events)["search_constraints"]
     assert constraints["exclude_brands"] == ["Nike"]
-    ids = {item["id"] for item in payloads(dispatcher)[0]["items"]}
-    assert ids and not ids & {"T01", "T03"}  # the two Nike shoes
+    [payload] = payloads(dispatcher)
+    # every running shoe but the two Nike ones; the exclusion is not relaxed to fill the page
+    assert {item["id"] for item in payload["items"]} == RUNNING_SHOES - {"T01", "T03"}
+    assert payload["relaxed"] == []
+    assert responses(dispatcher) == ["utter_products_found"]
 
 
 async def test_show_more_never_repeats(services, domain):
     tracker = load_tracker("show_more")
     dispatcher, events = await run(ActionShowMore(), tracker, domain)
-    ids = [item["id"] for item in payloads(dispatcher)[0]["items"]]
-    assert ids and not set(ids) & {"T01", "T02", "T03"}
-    assert set(slot_events(events)["shown_ids"]) == {"T01", "T02", "T03", *ids}
+    [payload] = payloads(dispatcher)
+    ids = [item["id"] for item in payload["items"]]
+    assert set(ids) == RUNNING_SHOES - {"T01", "T02", "T03"}  # the three not shown yet
+    assert payload["relaxed"] == []
+    slots = slot_events(events)
+    assert set(slots["shown_ids"]) == RUNNING_SHOES and slots["last_page_ids"] == ids
     assert responses(dispatcher) == ["utter_more_products"]
 
 
 async def test_show_more_when_everything_was_shown(services, domain):
-    everything = [f"T0{i}" for i in range(1, 7)]
+    everything = sorted(RUNNING_SHOES)
     tracker = load_tracker("show_more", shown_ids=everything, last_page_ids=everything[-3:])
-    dispatcher, _ = await run(ActionShowMore(), tracker, domain)
-    # relaxation may widen the search, but never to a product already shown
-    shown_again = {item["id"] for p in payloads(dispatcher) for item in p["items"]} & set(everything)
-    assert not shown_again
+    dispatcher, events = await run(ActionShowMore(), tracker, domain)
+    # every running shoe was shown: nothing is shown again, and the shopper is told so
+    assert responses(dispatcher) == ["utter_no_more_results"]
+    assert payloads(dispatcher) == []
+    slots = slot_events(events)
+    assert slots["last_page_ids"] == [] and "shown_ids" not in slots  # the shown list is kept
 
 
 async def test_vague_gift_request_asks_with_buttons(services, domain):
@@ -68,18 +78,24 @@ async def test_vague_gift_request_asks_with_buttons(services, domain):
     assert responses(dispatcher) == ["utter_ask_gift_category"]
     assert not payloads(dispatcher)
     buttons = domain["responses"]["utter_ask_gift_category"][0]["buttons"]
-    assert all(b["payload"].startswith("/search_product") for b in buttons)
+    assert buttons and all(b["payload"].startswith("/search_product") for b in buttons)
 
 
-async def test_no_exact_match_is_relaxed_or_said(services, domain):
+async def test_no_exact_match_is_relaxed_and_said(services, domain):
+    """No running shoe is leather or under $10: price and material are relaxed (the product type
+    is kept, as enough running shoes remain) and the shopper is told which."""
     dispatcher, events = await run(ActionRecommendProducts(), load_tracker("no_results"), domain)
-    said = responses(dispatcher)
-    if payloads(dispatcher):
-        assert said == ["utter_products_relaxed"]
-        assert payloads(dispatcher)[0]["relaxed"]
-    else:
-        assert said == ["utter_no_results"]
-        assert slot_events(events)["last_page_ids"] == []
+    [message] = [m for m in dispatcher.messages if m.get("response")]
+    assert message["response"] == "utter_products_relaxed"
+    [payload] = payloads(dispatcher)
+    expected = {"any price instead of under $10", "other materials than leather"}
+    # as sets: the order of the notes follows a set's iteration order (PYTHONHASHSEED)
+    assert set(payload["relaxed"]) == expected and len(payload["relaxed"]) == 2
+    assert set(message["relaxed"].split("; ")) == expected
+    ids = [item["id"] for item in payload["items"]]
+    assert len(ids) == 5 and set(ids) <= RUNNING_SHOES  # a full page (PAGE_SIZE) of running shoes
+    assert all("✗" in item["explanation"] for item in payload["items"])
+    assert slot_events(events)["last_page_ids"] == ids
 
 
 async def test_details_of_the_second_one(services, domain):
@@ -128,7 +144,9 @@ async def test_reject_keeps_it_out(services, domain):
                               "entities": [{"entity": "product_id", "value": "T01"}]}
     dispatcher, events = await run(ActionRejectProduct(), tracker, domain)
     assert slot_events(events)["rejected_ids"] == ["T01"]
-    assert "T01" not in {i["id"] for i in payloads(dispatcher)[0]["items"]}
+    assert responses(dispatcher) == ["utter_rejected_product"]
+    # the rest of the page (T03) stays eligible; only the rejected shoe goes
+    assert {i["id"] for i in payloads(dispatcher)[0]["items"]} == RUNNING_SHOES - {"T01"}
 
 
 async def test_start_over_clears_the_search(services, domain):

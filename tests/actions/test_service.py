@@ -28,8 +28,9 @@ async def test_handoff_on_request(domain):
 
 async def test_angry_complaint_hands_over(domain):
     dispatcher, events = await run(ActionHandleComplaint(), load_tracker("complaint_angry"), domain)
+    assert responses(dispatcher) == ["utter_complaint_handoff"]  # not the calm apology
     assert payloads(dispatcher) == [HANDOFF]
-    assert slot_events(events)["handoff_requested"] is True
+    assert slot_events(events) == {"handoff_requested": True, "pending_offer": None, "consecutive_fallbacks": 0}
 
 
 async def test_calm_complaint_offers_a_human(domain):
@@ -51,17 +52,23 @@ async def test_first_fallback_asks_to_rephrase(domain):
 
 async def test_second_fallback_in_a_row_hands_over(domain):
     dispatcher, events = await run(ActionDefaultFallback(), load_tracker("fallback_second"), domain)
+    assert responses(dispatcher) == ["utter_handoff"]  # no "please rephrase" a second time
     assert payloads(dispatcher) == [HANDOFF]
+    assert slot_events(events) == {"handoff_requested": True, "pending_offer": None, "consecutive_fallbacks": 0}
+    assert "rewind" not in [e["event"] for e in events]
 
 
 async def test_fallbacks_not_in_a_row_do_not_hand_over(domain):
-    dispatcher, _ = await run(ActionDefaultFallback(), load_tracker("fallback_after_success"), domain)
-    assert responses(dispatcher) == ["utter_default"]
+    dispatcher, events = await run(ActionDefaultFallback(), load_tracker("fallback_after_success"), domain)
+    assert responses(dispatcher) == ["utter_default"] and not payloads(dispatcher)
+    assert slot_events(events)["consecutive_fallbacks"] == 1  # the greeting in between reset the count
+    assert events[0]["event"] == "rewind"
 
 
 async def test_faq_answer_comes_from_the_faq_file(services, domain):
     dispatcher, _ = await run(ActionAnswerFaq(), load_tracker("faq_delivery_period"), domain)
     [message] = dispatcher.messages
     assert message["response"] == "utter_faq_answer"
-    entry = services.faq.entries_for("delivery_period")[0]
+    [entry] = services.faq.entries_for("delivery_period")
     assert message["answer"] == entry.answer
+    assert message["answer"].startswith("Orders leave our warehouse within 1 business day.")

@@ -16,10 +16,19 @@ import pytest
 
 from recommender.catalog import load_catalog
 from shop import ShopData
-from tools.stack import CATALOG, RasaStack
+from tools.stack import CATALOG, ROOT, RasaStack
 
 pytestmark = pytest.mark.integration
-PRODUCTS = {p.id: p for p in load_catalog(CATALOG).products}
+
+
+@pytest.fixture(scope="session")
+def products() -> dict[str, Any]:
+    """The generated catalog the running stack serves, by id; read when a test needs it, so a
+    fresh clone (before `make build`) still collects this file. Session-scoped and asked for
+    before ``rasa_stack``, so a missing catalog skips before the stack is started."""
+    if not CATALOG.exists():
+        pytest.skip(f"{CATALOG.relative_to(ROOT)} is not generated yet: run `make build` first")
+    return {p.id: p for p in load_catalog(CATALOG).products}
 
 
 class Chat:
@@ -51,13 +60,14 @@ class Chat:
 
 
 def assert_met_or_relaxed(
-    payload: dict[str, Any], met: Callable[[Any], bool], relaxed_word: str
+    payload: dict[str, Any], products: dict[str, Any], met: Callable[[Any], bool], relaxed_word: str
 ) -> None:
     """Each item meets the constraint, or the reply says it was relaxed and the item shows ✗.
 
     Items that meet it come first: relaxation only fills up what the exact filter left short.
     """
-    flags = [met(PRODUCTS[item["id"]]) for item in payload["items"]]
+    assert payload["items"], payload
+    flags = [met(products[item["id"]]) for item in payload["items"]]
     assert flags == sorted(flags, reverse=True), "exact matches first"
     for item, ok in zip(payload["items"], flags, strict=True):
         if not ok:
@@ -69,35 +79,35 @@ def shop(stack: RasaStack) -> ShopData:
     return ShopData(stack.env["AISLE_SHOP_DB_URL"])
 
 
-def test_search_refine_exclude_and_page(rasa_stack: RasaStack) -> None:
+def test_search_refine_exclude_and_page(products: dict[str, Any], rasa_stack: RasaStack) -> None:
     chat = Chat(rasa_stack)
     first = chat.products("show me running shoes")
-    assert all(PRODUCTS[i["id"]].product_type == "Running Shoes" for i in first)
+    assert all(products[i["id"]].product_type == "Running Shoes" for i in first)
     assert all(i["explanation"] for i in first)
 
     cheaper = chat.payload("under 80 dollars")
-    assert_met_or_relaxed(cheaper, lambda p: p.price <= 80, "price")
-    assert all(PRODUCTS[i["id"]].product_type == "Running Shoes" for i in cheaper["items"])
+    assert_met_or_relaxed(cheaper, products, lambda p: p.price <= 80, "price")
+    assert all(products[i["id"]].product_type == "Running Shoes" for i in cheaper["items"])
 
-    brand = PRODUCTS[first[0]["id"]].brand
+    brand = products[first[0]["id"]].brand
     excluded = chat.payload(f"not {brand}")
     without = excluded["items"]
-    assert all(PRODUCTS[i["id"]].brand != brand for i in without), "an exclusion is never relaxed"
-    assert_met_or_relaxed(excluded, lambda p: p.price <= 80, "price")
+    assert all(products[i["id"]].brand != brand for i in without), "an exclusion is never relaxed"
+    assert_met_or_relaxed(excluded, products, lambda p: p.price <= 80, "price")
 
     more = chat.products("show more")
     assert not {i["id"] for i in more} & {i["id"] for i in without}, "next page repeats nothing"
 
 
-def test_colour_is_replaced_not_added(rasa_stack: RasaStack) -> None:
+def test_colour_is_replaced_not_added(products: dict[str, Any], rasa_stack: RasaStack) -> None:
     chat = Chat(rasa_stack)
     chat.products("I need a rain jacket")
     def colour(name: str) -> Callable[[Any], bool]:
         return lambda p: any(name in c.lower() for c in p.colors)
 
-    assert_met_or_relaxed(chat.payload("in blue"), colour("blue"), "blue")
+    assert_met_or_relaxed(chat.payload("in blue"), products, colour("blue"), "blue")
     red = chat.payload("actually in red instead")
-    assert_met_or_relaxed(red, colour("red"), "red")
+    assert_met_or_relaxed(red, products, colour("red"), "red")
     assert not any("blue ✓" in i["explanation"] for i in red["items"]), "blue was replaced"
 
 
@@ -124,7 +134,9 @@ def test_wrong_email_is_refused(rasa_stack: RasaStack) -> None:
     chat = Chat(rasa_stack)
     chat.say("where is my order ORD-10427")
     answer = chat.texts("someone.else@example.com")
-    assert "match" in answer or "doesn't" in answer or "does not" in answer
+    # utter_email_mismatch (either variant), not the order's status
+    assert "doesn't match" in answer and "ord-10427" in answer, answer
+    assert "shipped" not in answer and "94001003871701" not in answer
 
 
 def test_asking_for_a_human_hands_off(rasa_stack: RasaStack) -> None:

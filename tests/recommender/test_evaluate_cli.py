@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_metrics():
     grades = {"a": 2, "b": 1, "c": 0}
     assert ndcg(["a", "b"], grades, 10) == pytest.approx(1.0)
-    swapped = (1 / 1 + 3 / 1.5849625) / (3 / 1 + 1 / 1.5849625)
+    swapped = (1 / 1 + 2 / 1.5849625) / (2 / 1 + 1 / 1.5849625)  # the grades are the gains
     assert ndcg(["b", "a"], grades, 10) == pytest.approx(swapped, rel=1e-4)
     assert recall(["x", "b"], grades) == 0.5
     assert reciprocal_rank(["x", "c", "b"], grades) == pytest.approx(1 / 3)
@@ -103,3 +103,12 @@ def test_cli_ingest_search_eval(tmp_path):
 
     out = _run(["search", "x", "--filter", "bogus=1"], env)
     assert out.returncode == 2 and "unknown filter key" in out.stderr
+
+
+def test_judgment_files_are_split_on_tabs_only(tmp_path):
+    from recommender.evaluate import load_qrels, load_queries
+
+    (tmp_path / "queries.tsv").write_text('q1\t"waterproof" boots\nq2\t15" laptop sleeve\n# note\n', encoding="utf-8")
+    (tmp_path / "qrels.tsv").write_text("q1\tP1\t2\nq1\tP2\t1\nq2\tP3\tx\n", encoding="utf-8")
+    assert load_queries(tmp_path / "queries.tsv") == {"q1": '"waterproof" boots', "q2": '15" laptop sleeve'}
+    assert load_qrels(tmp_path / "qrels.tsv") == {"q1": {"P1": 2, "P2": 1}}

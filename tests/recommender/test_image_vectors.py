@@ -121,7 +121,7 @@ def test_ingest_embeds_local_images_and_search_by_image(fresh_store, encoder, im
     rec = Recommender(fresh_store, encoder, image_encoder=image_encoder)
     pics = image_catalog.parent / "pics"
     for i, name in enumerate(["I0.png", "I1.png", "I2.png", "I3.png", "I4.jpg"]):
-        result = rec.search_by_image(pics / name, k=3)
+        result = rec.recommend(ConversationState(), k=3, image=pics / name)
         ids = [s.id for s in result.suggestions]
         assert ids[0] == f"I{i}", ids
         assert not {"S1", "W1"} & set(ids)  # no image vector: never an image match
@@ -139,11 +139,11 @@ def test_ingest_embeds_local_images_and_search_by_image(fresh_store, encoder, im
     _draw(pics / "I3.png", seed=99)
     again = ingest(image_catalog, fresh_store, encoder, image_encoder=image_encoder)
     assert again.reembedded == 1 and again.images_embedded == 1
-    assert [s.id for s in rec.search_by_image(pics / "I3.png", k=1).suggestions] == ["I3"]
+    assert [s.id for s in rec.recommend(ConversationState(), k=1, image=pics / "I3.png").suggestions] == ["I3"]
 
 
 def test_search_by_image_without_image_model_is_a_clear_error(fresh_store, encoder, image_catalog):
     ingest(image_catalog, fresh_store, encoder)
     rec = Recommender(fresh_store, encoder)
     with pytest.raises(ValueError, match="AISLE_IMAGE_MODEL"):
-        rec.search_by_image(image_catalog.parent / "pics" / "I0.png")
+        rec.recommend(ConversationState(), image=image_catalog.parent / "pics" / "I0.png")

@@ -3,11 +3,8 @@ of data/eval: material families, a head noun naming one product type, spec terms
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
-from recommender import ranking
 from recommender.query import Constraints, Vocabulary, apply_turn, material_matches, to_filter
 from recommender.ranking import rerank, violations
 from recommender.store.base import AnyOf, Hit
@@ -94,28 +91,71 @@ def test_spec_terms_become_keywords(text, spec, not_keywords):
     assert not not_keywords & set(c.keywords)
 
 
-def _hit(pid, score, rating=0.0, reviews=0, stock=True):
-    return Hit(pid, score, {"id": pid, "title": pid, "rating": rating, "review_count": reviews,
+def _hit(pid, score, rating=4.0, reviews=100, stock=True, title=None):
+    return Hit(pid, score, {"id": pid, "title": title or pid, "rating": rating, "review_count": reviews,
                             "in_stock": stock})
 
 
-def test_rerank_relevance_is_min_max_scaled(monkeypatch):
-    """RRF scores of a 100-candidate pool: 1st of both lists 2/61, 10th of both 2/70, last 2/160.
-    With priors (up to 0.25) the 10th can only pass the 1st when relevance is compressed."""
-    pool = [_hit("first", 2 / 61), _hit("tenth", 2 / 70, rating=5.0, reviews=900),
-            _hit("tail", 2 / 160, reviews=1000)]
-    monkeypatch.setattr(ranking, "RELEVANCE_NORM", "minmax")
-    ranked = rerank(pool)
-    relevance = {r.hit.product_id: r.relevance for r in ranked}
-    assert relevance["first"] == pytest.approx(1.0) and relevance["tail"] == pytest.approx(0.0)
-    assert relevance["tenth"] == pytest.approx((2 / 70 - 2 / 160) / (2 / 61 - 2 / 160))
-    for r in ranked:  # the documented formula, term by term
-        p = r.hit.payload
-        expected = (r.relevance + ranking.W_RATING * p["rating"] / 5
-                    + ranking.W_REVIEWS * math.log1p(p["review_count"]) / math.log1p(1000)
-                    + ranking.W_STOCK)
-        assert r.score == pytest.approx(expected)
-    assert [r.hit.product_id for r in ranked][0] == "first"
+def _order(hits, keywords=()):
+    return [r.hit.product_id for r in rerank(hits, list(keywords))]
 
-    monkeypatch.setattr(ranking, "RELEVANCE_NORM", "max")  # the old scaling: priors win
-    assert [r.hit.product_id for r in rerank(pool)][0] == "tenth"
+
+# What ranking.py promises: relevance dominates, the priors (rating, reviews, stock, title words)
+# break near-ties. Each pool below has one right order; a "tail" candidate sets the pool's spread.
+TAIL = _hit("tail", 0.0, rating=1.0, reviews=0)
+
+
+def test_equal_relevance_higher_rating_first():
+    pool = [_hit("ok", 0.5, rating=3.6), _hit("great", 0.5, rating=4.9), TAIL, _hit("good", 0.5, rating=4.2)]
+    assert _order(pool) == ["great", "good", "ok", "tail"]
+
+
+def test_equal_relevance_and_rating_more_reviews_first():
+    pool = [_hit("few", 0.5, reviews=3), _hit("many", 0.5, reviews=800), TAIL, _hit("some", 0.5, reviews=60)]
+    assert _order(pool) == ["many", "some", "few", "tail"]
+
+
+def test_equal_relevance_out_of_stock_last():
+    pool = [_hit("gone", 0.5, stock=False), _hit("here", 0.5), _hit("also_here", 0.5, reviews=99)]
+    assert _order(pool)[-1] == "gone"
+
+
+def test_query_words_in_the_title_break_a_tie():
+    pool = [_hit("plain", 0.5, title="Trail Runner"), _hit("named", 0.5, title="Waterproof Trail Runner"), TAIL]
+    assert _order(pool, ["waterproof"]) == ["named", "plain", "tail"]
+    assert _order(pool) == ["plain", "named", "tail"]  # without the keyword: input order (stable sort)
+
+
+def test_priors_decide_a_near_tie():
+    """Relevance 1.0 vs 0.99 of the pool's spread: the better-rated, more-reviewed product wins."""
+    pool = [_hit("fits", 1.0, rating=3.0, reviews=2), _hit("loved", 0.99, rating=4.9, reviews=900), TAIL]
+    assert _order(pool) == ["loved", "fits", "tail"]
+
+
+# RRF scores of a 100-candidate pool: 1st of both lists 2/61, 10th of both 2/70, last 2/160; the 1st
+# is new (no rating, no reviews), the 10th has five stars and 900 reviews
+RRF_POOL = [_hit("first", 2 / 61, rating=0.0, reviews=0), _hit("tenth", 2 / 70, rating=5.0, reviews=900),
+            _hit("tail", 2 / 160, rating=5.0, reviews=1000)]
+
+
+def test_a_much_more_relevant_product_is_not_overtaken_by_priors():
+    """The 10th of the pool, with five stars and 900 reviews, stays behind the unrated 1st; the
+    tail, with the most reviews of all, stays last."""
+    assert _order(RRF_POOL) == ["first", "tenth", "tail"]
+    assert _order(list(reversed(RRF_POOL))) == ["first", "tenth", "tail"]  # not the input order
+
+
+def test_relevance_dominates_stock():
+    pool = [_hit("in_stock_weak", 0.5), _hit("sold_out_best", 1.0, stock=False), TAIL]
+    assert _order(pool) == ["sold_out_best", "in_stock_weak", "tail"]
+
+
+def test_relevance_is_scaled_over_the_pool():
+    ranked = {r.hit.product_id: r.relevance for r in rerank(RRF_POOL)}
+    assert ranked["first"] == pytest.approx(1.0) and ranked["tail"] == pytest.approx(0.0)
+    assert 0.0 < ranked["tenth"] < 1.0
+    # one candidate, or candidates that tie: each is fully relevant (no division by zero)
+    assert [r.relevance for r in rerank([_hit("only", 0.03)])] == [1.0]
+    assert [r.relevance for r in rerank([_hit("a", 0.4), _hit("b", 0.4)])] == [1.0, 1.0]
+    assert rerank([]) == []
+

@@ -42,35 +42,67 @@ def test_faq_file_is_valid_and_covers_the_knowledge_intents():
     assert len(questions) == len(set(questions))
 
 
-def test_every_entry_is_found_by_its_own_question(faq):
-    for entry in faq.entries:
-        found = faq.answer(entry.question)
-        assert found is not None and found.question == entry.question
+# Two ways a shopper would ask, per entry, for a representative set of entries. None of these
+# texts is in the file (checked below): the index must generalise, not find its own phrasing.
+PARAPHRASES = {
+    DELIVERY: ["how much is express shipping?", "what does express delivery cost", "cheap shipping?"],
+    "How long does delivery take?": ["whats the usual shipping time", "how many days until my package gets here"],
+    "Do you ship internationally?": ["do you ship to mexico", "can I order from the uk"],
+    "My parcel says delivered but I haven't received it": [
+        "the package says delivered but its not here", "my parcel never showed up"],
+    PAYMENT: ["do u take paypal", "can I pay with google pay"],
+    "My payment was declined, what should I do?": ["payment not going through", "my card keeps getting declined"],
+    FEE: ["is it free to cancel my order", "do you charge a cancellation fee"],
+    "What is your return policy?": ["whats ur return policy", "can i return stuff after 2 weeks"],
+    "How long does a refund take?": ["when will I get my refund", "how long until the refund hits my account"],
+    "Can I exchange an item for a different size or colour?": [
+        "can I exchange the shoes for a size up", "the jacket is too small, can I get a larger one"],
+    "My item arrived damaged or faulty": ["the product arrived broken", "one of the items is broken"],
+    "Where can I find my invoice?": ["where do I get an invoice", "i need a receipt for tax purposes"],
+    "I forgot my password": ["can't remember my password", "the password reset link isn't working"],
+    "How do I delete my account?": ["I want to delete my account", "please close my account for good"],
+    "How do I subscribe to the newsletter?": [
+        "how do i unsubscribe from your emails", "I'd like to get your newsletter"],
+    "How do gift cards work?": ["my gift card balance", "do you sell gift vouchers"],
+    "Do you have discount codes or a student discount?": [
+        "do you have a student discount", "my promo code doesnt work"],
+    "How do I find my size?": ["do these shoes fit true to size", "where's the size chart"],
+    "How can I contact customer service?": [
+        "what's your customer service phone number", "do you have a support email address"],
+}  # fmt: skip
+PARAPHRASE_CASES = [(text, question) for question, texts in PARAPHRASES.items() for text in texts]
+# Asked without an intent these match the return policy's "is return shipping free" better than
+# the delivery entry (a known miss of data/faq/faq.yml); with Rasa's intent they are answered right.
+FREE_SHIPPING = ["is shipping free if I spend enough", "does free shipping apply over 75 dollars"]
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("how much is express shipping?", DELIVERY),
-        ("cheap shipping?", DELIVERY),
-        ("do u take paypal", PAYMENT),
-        ("whats ur return policy", "What is your return policy?"),
-        ("can i return stuff after 2 weeks", "What is your return policy?"),
-        ("is it free to cancel my order", FEE),
-        ("when will I get my refund", "How long does a refund take?"),
-        ("payment not going through", "My payment was declined, what should I do?"),
-        ("how do i unsubscribe from your emails", "How do I subscribe to the newsletter?"),
-        ("where do I get an invoice", "Where can I find my invoice?"),
-        ("my gift card balance", "How do gift cards work?"),
-        ("do you ship to canada", "Do you ship internationally?"),
-        ("I want to delete my account", "How do I delete my account?"),
-    ],
-)
+def _normal(text: str) -> str:
+    return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace()).split())
+
+
+def test_the_paraphrases_are_not_in_the_file_and_name_real_entries(faq):
+    questions = {entry.question for entry in faq.entries}
+    assert set(PARAPHRASES) <= questions, set(PARAPHRASES) - questions
+    assert len(PARAPHRASES) >= 15 and all(len(texts) >= 2 for texts in PARAPHRASES.values())
+    phrasings = {_normal(text) for entry in faq.entries for text in entry.phrasings}
+    in_file = [text for text, _ in PARAPHRASE_CASES if _normal(text) in phrasings]
+    assert in_file == [], "a paraphrase that is in the file only finds itself"
+
+
+@pytest.mark.parametrize(("text", "expected"), PARAPHRASE_CASES)
 def test_paraphrases_find_their_entry(faq, text, expected):
-    found = faq.answer(text)
-    assert found is not None, text
+    found = faq.answer(text)  # no intent: the text alone has to pick the entry
+    assert found is not None, f"{text!r}: no answer, best score {faq.scores(text).max():.2f}"
     assert found.question == expected
     assert found.score >= faq.min_score
+    assert found.answer == next(e.answer for e in faq.entries if e.question == expected)
+
+
+@pytest.mark.xfail(strict=True, reason="known miss: free-shipping questions without an intent get "
+                   "the return policy (its 'is return shipping free'); see FREE_SHIPPING")  # fmt: skip
+@pytest.mark.parametrize("text", FREE_SHIPPING)
+def test_free_shipping_questions_without_intent(faq, text):
+    assert faq.answer(text).question == DELIVERY
 
 
 @pytest.mark.parametrize(
@@ -83,7 +115,9 @@ def test_paraphrases_find_their_entry(faq, text, expected):
             "How can I contact customer service?",
         ),
         ("i forgot my pasword", "recover_password", "I forgot my password"),
-        ("do you deliver to Canada", "delivery_options", "Do you ship internationally?"),
+        ("can you send it to Toronto", "delivery_options", "Do you ship internationally?"),
+        # without the intent these get the return policy (see FREE_SHIPPING); with it, delivery
+        *[(text, "delivery_options", DELIVERY) for text in FREE_SHIPPING],
         # a misclassified intent: the text matches another entry far better
         ("what cards do u accept", "delivery_options", PAYMENT),
     ],
@@ -110,13 +144,22 @@ def test_vague_text_without_intent_has_no_answer(faq):
         "compare the first two",
         "recommend a jacket",
         "show me red running shoes under 80",
-        "",
+        "who won the football game last night",
+        "how do I bake sourdough bread",
     ],
 )
 def test_unrelated_text_gets_no_answer(faq, text):
+    # no entry comes near the threshold: the bot says it does not know rather than guess
+    assert faq.scores(text).max() < faq.min_score
     assert faq.answer(text) is None
     # an intent without FAQ entries does not force an answer either
     assert faq.answer(text, intent="search_product") is None
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_empty_text_gets_no_answer(faq, text):
+    assert faq.answer(text) is None
+    assert faq.answer(text, intent="delivery_options") is None
 
 
 def test_editing_the_yaml_changes_the_answers(encoder, tmp_path):
