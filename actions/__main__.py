@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     executor = ActionExecutor()
     executor.register_package("actions")
+    from actions.services import get_services
+
+    logging.getLogger(__name__).info("services warmed up: %s", get_services().warm_up())
     app = create_app(executor, cors_origins=None)
     app.run(host=args.host, port=args.port, single_process=True, access_log=False, motd=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from bot import keys
@@ -149,6 +150,12 @@ async def test_dead_rasa_gets_polite_reply_and_degraded_health(make_client):
     body = await health.json()
     assert body["status"] == "degraded"
     assert body["rasa"]["ok"] is False and body["actions"]["ok"] is False and body["store"]["ok"] is True
+    assert body["down"] == ["actions", "rasa"]
+    since = body["actions"]["since"]
+    assert since.endswith("Z")
+    await asyncio.sleep(1.1)
+    again = await (await client.get("/health")).json()
+    assert again["actions"]["since"] == since  # still down since the first probe that saw it
 
 
 async def test_health_ok_with_all_parts_up(client):
