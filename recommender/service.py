@@ -250,9 +250,11 @@ class Recommender:
                 more = self._retrieve(pair, query, constraints, seen, limit, dense, sparse, image_vector)
                 extra = (mmr(more, k - len(picked)) if diversify else more[: k - len(picked)]) if more else []
                 for r in extra:
-                    # report a relaxation only when a shown product needs it, as first needed
-                    for key in violations(r.hit.payload, query.constraints):
-                        if key in notes:
+                    # report a relaxation only when a shown product needs it, as first needed, in
+                    # relaxation order (price first): the reply reads the same in every run
+                    unmet = violations(r.hit.payload, query.constraints)
+                    for key in notes:
+                        if key in unmet:
                             relaxed.setdefault(key, notes[key])
                 picked += extra
                 if len(picked) >= k:
