@@ -97,8 +97,9 @@ var/rasa-token:
 
 # --- the assistant ------------------------------------------------------------------
 run: build var/rasa-token
+	@mkdir -p var/log
 	@echo "Aisle: open http://127.0.0.1:$(AISLE_GATEWAY_PORT)/ (agent desk: /desk). Ctrl-C stops everything."
-	AISLE_RASA_TOKEN=$${AISLE_RASA_TOKEN:-$$(cat var/rasa-token)} $(VENV)/bin/honcho start -f Procfile
+	AISLE_RASA_TOKEN=$${AISLE_RASA_TOKEN:-$$(cat var/rasa-token)} $(VENV)/bin/supervisord -c deploy/supervisord.conf
 
 smoke: | $(VENV)/.installed
 	$(PY) -m tools.smoke --url http://127.0.0.1:$(AISLE_GATEWAY_PORT)

@@ -7,6 +7,7 @@ recommender (off the event loop) returns the page, sent as the ``products`` payl
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -23,6 +24,8 @@ from actions.common import (
 )
 from actions.services import get_services
 from common.money import format_money
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
 MAX_TRACKED = 200  # ids kept in shown/liked/rejected lists
@@ -119,7 +122,12 @@ async def show_page(
     **response_vars: Any,
 ) -> list[EventType]:
     """Run the recommender, send text + products payload, and return the slot updates."""
-    recommendation = await off_loop(get_services().recommender.recommend, state, PAGE_SIZE)
+    try:
+        recommendation = await off_loop(get_services().recommender.recommend, state, PAGE_SIZE)
+    except Exception:  # store or encoder down: say so, keep the constraints for when it is back
+        logger.exception("product search failed")
+        dispatcher.utter_message(response="utter_service_unavailable")
+        return [SlotSet("search_constraints", constraints.to_dict())]
     items = list(recommendation.suggestions)
     text_vars = {"summary": summary(constraints), "count": len(items), **response_vars}
     if not items:

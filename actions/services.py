@@ -63,6 +63,23 @@ class Services:
                     self._faq = FaqIndex.from_settings(self.settings)
         return self._faq
 
+    def warm_up(self) -> dict[str, str]:
+        """Build every service now (the action server's start, ``python -m actions``) and run one
+        search, so the first shopper does not wait for the encoder to load. A part that cannot be
+        built is reported and left lazy: the others still serve (store down → order flows work)."""
+        from recommender.query import ConversationState
+
+        state: dict[str, str] = {}
+        for name, use in (("shop", lambda: self.shop), ("faq", lambda: self.faq),
+                          ("recommender", lambda: self.recommender.recommend(
+                              ConversationState(user_turns=["running shoes"]), 1))):
+            try:
+                use()
+                state[name] = "ok"
+            except Exception as exc:  # a dead dependency must not stop the server
+                state[name] = f"{type(exc).__name__}: {exc}"
+        return state
+
 
 _services: Services | None = None
 _services_lock = threading.Lock()

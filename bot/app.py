@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from sqlalchemy.exc import OperationalError
 
 from bot import api, desk, keys, review
+from bot.availability import PROBE_EVERY_S, Availability
 from bot.errors import ApiError
 from bot.handoff import ConversationService
 from bot.rasa_client import RasaClient
@@ -48,6 +50,10 @@ def client_address(request: web.Request, settings: Settings) -> str:
     return request.remote or "unknown"
 
 
+# a shopper message is stored before it goes to Rasa: when storing fails nothing was acknowledged
+STORE_DOWN_TEXT = "Sorry, I can't save messages right now, so this one was not sent. Please try again in a moment."
+
+
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Every error becomes JSON ``{"error": …}``; nothing leaks a stack trace."""
@@ -64,6 +70,9 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
             k: v for k, v in exc.headers.items() if k.lower() == "allow"})
     except asyncio.CancelledError:
         raise
+    except OperationalError as exc:  # the database is unreachable, read-only or full
+        log.error("store unavailable on %s %s: %s", request.method, request.path, exc)
+        return web.json_response({"error": STORE_DOWN_TEXT}, status=503)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return web.json_response({"error": "Something went wrong on our side. Please try again."},
@@ -207,19 +216,30 @@ def _warmed_up(app: web.Application) -> bool | None:
     return task.done() and not task.cancelled() and task.exception() is None and task.result()
 
 
-async def health(request: web.Request) -> web.Response:
-    service = request.app[keys.SERVICE]
+async def probe(app: web.Application) -> dict[str, dict[str, Any]]:
+    """Rasa, the action server and the gateway's store, each with ``since`` (bot/availability.py).
+    When Rasa comes back after being down, the warm-up turn runs again."""
+    service, parts = app[keys.SERVICE], app[keys.AVAILABILITY]
     try:
         await service.db(service.store.ping)
         store: dict[str, Any] = {"ok": True}
     except Exception as exc:  # any driver error means the store is down
         store = {"ok": False, "error": type(exc).__name__}
+    rasa_was_down = "rasa" in parts.down()
     remote = await service.rasa.health()
-    ok = store["ok"] and all(part["ok"] for part in remote.values())
-    body = {"status": "ok" if ok else ("degraded" if store["ok"] else "down"), **remote,
-            "store": store, "catalog": {"products": len(request.app[keys.CATALOG])},
-            "warmed_up": _warmed_up(request.app)}
-    return web.json_response(body, status=200 if store["ok"] else 503)
+    observed = {name: parts.observe(name, state) for name, state in {**remote, "store": store}.items()}
+    if rasa_was_down and observed["rasa"]["ok"]:
+        start_warm_up(app)
+    return observed
+
+
+async def health(request: web.Request) -> web.Response:
+    parts = await probe(request.app)
+    ok = all(part["ok"] for part in parts.values())
+    body = {"status": "ok" if ok else ("degraded" if parts["store"]["ok"] else "down"), **parts,
+            "down": request.app[keys.AVAILABILITY].down(),
+            "catalog": {"products": len(request.app[keys.CATALOG])}, "warmed_up": _warmed_up(request.app)}
+    return web.json_response(body, status=200 if parts["store"]["ok"] else 503)
 
 
 # lifecycle -----------------------------------------------------------------------------------
@@ -289,17 +309,38 @@ async def service_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+def start_warm_up(app: web.Application) -> None:
+    """The warm-up turn in the background (AISLE_WARM_UP), unless one is still running."""
+    running = app.get(keys.WARM_UP_TASK)
+    if app[keys.SETTINGS].warm_up and (running is None or running.done()):
+        app[keys.WARM_UP_TASK] = asyncio.create_task(warm_up(app[keys.SETTINGS].rasa_url),
+                                                     name="aisle-warm-up")
+
+
 async def warm_up_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The warm-up turn in the background (AISLE_WARM_UP); cancelled at cleanup if still running."""
-    settings = app[keys.SETTINGS]
-    if not settings.warm_up:
-        yield
-        return
-    app[keys.WARM_UP_TASK] = task = asyncio.create_task(warm_up(settings.rasa_url),
-                                                        name="aisle-warm-up")
+    """Warm up at start; cancelled at cleanup if still running."""
+    start_warm_up(app)
     yield
-    task.cancel()  # no-op once it has finished
-    await asyncio.wait([task])  # lets its Rasa client close; raises nothing
+    if (task := app.get(keys.WARM_UP_TASK)) is not None:
+        task.cancel()  # no-op once it has finished
+        await asyncio.wait([task])  # lets its Rasa client close; raises nothing
+
+
+async def probe_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Probe every PROBE_EVERY_S seconds, so /health's ``since`` is when a part went down."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                await probe(app)
+            except Exception:  # a probe must never end the loop
+                log.exception("health probe failed")
+            await asyncio.sleep(PROBE_EVERY_S)
+
+    task = asyncio.create_task(loop(), name="aisle-health-probe")
+    yield
+    task.cancel()
+    await asyncio.wait([task])
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
@@ -313,7 +354,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[keys.CONV_LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_window)
     app[keys.CLIENT_LIMITER] = RateLimiter(settings.rate_client, settings.rate_window)
     app[keys.LOGIN_LIMITER] = RateLimiter(settings.rate_login, settings.rate_window)
-    app.cleanup_ctx.extend([store_ctx, catalog_ctx, rasa_ctx, hub_ctx, service_ctx, warm_up_ctx])
+    app[keys.AVAILABILITY] = Availability()
+    app.cleanup_ctx.extend([store_ctx, catalog_ctx, rasa_ctx, hub_ctx, service_ctx, warm_up_ctx, probe_ctx])
     app.on_shutdown.append(close_sockets)
     app.on_response_prepare.append(security_headers)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,

@@ -25,6 +25,11 @@ FALLBACK_TEXT = (
     "Sorry, I can't answer right now. Your message is saved; "
     "please try again in a moment, or ask for a human agent."
 )
+# Rasa answered nothing: a custom action failed (the action server restarting, say); Rasa goes on
+# without the action's events, so the shopper is told plainly instead of hearing nothing
+NO_REPLY_TEXT = (
+    "Sorry, I couldn't finish that just now. Your message is saved; please try again in a moment."
+)
 CLOSED_TEXT = "The agent has closed this chat. I'm here if you need anything else."
 
 
@@ -79,7 +84,7 @@ class ConversationService:
             return [await self.db(self.store.add_message, conv_id, "bot", reply,
                                   reply_to=stored["id"])]
         await self.db(self.store.set_delivered, stored["id"], True)
-        bot_messages = map_rasa_reply(items)
+        bot_messages = map_rasa_reply(items) or [{"type": "text", "text": NO_REPLY_TEXT, "fallback": True}]
         saved = await self.db(self.store.add_messages, conv_id, "bot", bot_messages,
                               reply_to=stored["id"])
         if any(m["type"] == "handoff" for m in bot_messages):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from bot.availability import Availability
     from bot.handoff import ConversationService
     from bot.rasa_client import RasaClient
     from bot.ratelimit import RateLimiter
@@ -29,5 +30,6 @@ RASA: web.AppKey[RasaClient] = web.AppKey("rasa")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 SERVICE: web.AppKey[ConversationService] = web.AppKey("service")
 WARM_UP_TASK: web.AppKey[asyncio.Task[bool]] = web.AppKey("warm_up_task")  # only when warm_up is on
+AVAILABILITY: web.AppKey[Availability] = web.AppKey("availability")
 
 CLIENT_ADDR: web.RequestKey[str] = web.RequestKey("client_addr")  # used for rate limits

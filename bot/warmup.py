@@ -18,7 +18,7 @@ WARM_UP_TEXT = "show me running shoes"
 WARM_UP_TIMEOUT = 120.0  # the first turn loads the models: far longer than a shopper's turn
 
 
-async def warm_up(rasa_url: str, attempts: int = 120, pause: float = 1.0) -> bool:
+async def warm_up(rasa_url: str, attempts: int = 600, pause: float = 1.0) -> bool:
     """Send one search turn to Rasa once it is up; True when it answered."""
     sender = f"aisle-warm-up-{secrets.token_hex(4)}"
     async with RasaClient(rasa_url, token="", actions_url=rasa_url, timeout=WARM_UP_TIMEOUT) as rasa:

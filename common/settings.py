@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
     actions_url: str = "http://127.0.0.1:5055"
-    rasa_timeout: float = Field(4.0, gt=0)
+    rasa_timeout: float = Field(2.5, gt=0)  # below the 3 s answer budget (docs/architecture.md §5)
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     max_message_chars: int = Field(1000, ge=1)
     rate_conversation: int = Field(30, ge=1)

@@ -120,7 +120,7 @@ def rollback_encoder(settings: Settings | None = None, publish: bool = True
 
 
 # ---------------------------------------------------------------- the Rasa model
-# Rasa serves one file, models/aisle.tar.gz (Makefile, Procfile; AISLE_RASA_MODEL overrides it).
+# Rasa serves one file, models/aisle.tar.gz (Makefile, deploy/supervisord.conf; AISLE_RASA_MODEL overrides it).
 # Promotion keeps the file it replaces in models/rasa-history/ and swaps the candidate in with an
 # atomic rename; rollback renames the newest kept file back into place and keeps the replaced one
 # in models/rasa-retired/. Every step is logged to models/rasa-history.jsonl.

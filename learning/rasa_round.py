@@ -292,8 +292,8 @@ def rasa_token() -> str:
 
 def reload_server(model: Path, url: str | None = None, token: str | None = None, timeout: float = 30.0) -> str:
     """Ask a running Rasa server to load ``model`` (``PUT /model``). Never raises: returns what
-    happened. Rasa loads synchronously and finishes even when we stop waiting. Note that with the
-    in-memory tracker store (local ``endpoints.yml``) a reload starts every conversation afresh."""
+    happened. Rasa loads synchronously and finishes even when we stop waiting. Open conversations
+    continue: their trackers are in the tracker store's database, which the new model reads."""
     url = (url or get_settings().rasa_url).rstrip("/")
     try:
         with urllib.request.urlopen(f"{url}/", timeout=2):

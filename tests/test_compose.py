@@ -103,7 +103,8 @@ def _host_port(url: str) -> tuple[str, int]:
 
 def _listens_on(service: dict) -> int:
     command = service["command"]
-    return int(command[command.index("-p") + 1])
+    flag = next(f for f in ("-p", "--port") if f in command)
+    return int(command[command.index(flag) + 1])
 
 
 @pytest.mark.parametrize("name", sorted(PYTHON_IMAGE))

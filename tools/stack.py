@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -12,6 +13,8 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA_BIN = ROOT / ".venv-rasa/bin/rasa"
@@ -115,6 +118,15 @@ def private_state(workdir: Path) -> dict[str, str]:
     }
 
 
+def private_endpoints(workdir: Path) -> Path:
+    """``endpoints.yml`` with the tracker database in ``workdir`` (each stack its own trackers)."""
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    config["tracker_store"]["db"] = str(workdir / "rasa-trackers.db")
+    path = workdir / "endpoints.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
 def start_rasa_stack(workdir: Path, endpoints: Path | None = None, timeout: float = 180.0,
                      **extra_env: str) -> RasaStack:
     """Start the action server and Rasa (REST channel + HTTP API with a token) on free ports;
@@ -141,7 +153,7 @@ def start_rasa_stack(workdir: Path, endpoints: Path | None = None, timeout: floa
     try:
         actions = start(
             "actions",
-            [str(PYTHON), "-m", "rasa_sdk", "--actions", "actions", "-p", str(actions_port)],
+            [str(PYTHON), "-m", "actions", "--port", str(actions_port)],
             env,
             workdir,
         )
@@ -151,7 +163,7 @@ def start_rasa_stack(workdir: Path, endpoints: Path | None = None, timeout: floa
             [
                 str(RASA_BIN), "run", "--enable-api", f"--auth-token={token}",  # "=" form: a token may start with "-"
                 "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(RASA_MODEL),
-                "--endpoints", str(endpoints or ROOT / "endpoints.yml"),
+                "--endpoints", str(endpoints or private_endpoints(workdir)),
                 "--credentials", str(ROOT / "credentials.yml"),
             ],
             env,
@@ -195,3 +207,96 @@ def start_gateway(stack: RasaStack, **extra_env: str) -> Gateway:
         gateway.stop()
         raise
     return gateway
+
+
+# ---------------------------------------------------------------- the supervised stack of `make run`
+SUPERVISORD_CONF = ROOT / "deploy/supervisord.conf"
+
+
+@dataclass
+class SupervisedStack:
+    """``deploy/supervisord.conf``'s three programs under a real supervisord, with private state
+    (store copy, databases, tracker database, sockets and logs in ``workdir``)."""
+
+    url: str
+    rasa_url: str
+    actions_url: str
+    token: str
+    workdir: Path
+    env: dict[str, str]
+    config: Path
+    supervisord: Process | None = None
+
+    def start(self) -> None:
+        self.supervisord = start("supervisord", [str(ROOT / ".venv/bin/supervisord"), "-c", str(self.config)],
+                                 self.env, self.workdir)
+
+    def ctl(self, *args: str) -> str:
+        done = subprocess.run([str(ROOT / ".venv/bin/supervisorctl"), "-c", str(self.config), *args],
+                              capture_output=True, text=True, timeout=30, env=self.env, check=False)
+        return done.stdout.strip()
+
+    def pid(self, program: str) -> int:
+        return int(self.ctl("pid", program) or 0)
+
+    def stop(self) -> None:
+        if self.supervisord is not None:
+            self.supervisord.stop()  # SIGTERM: supervisord stops its programs, then exits
+
+
+def supervised_config(workdir: Path) -> Path:
+    """The real supervisord.conf with its state paths moved into ``workdir`` and Rasa pointed at
+    a private endpoints file (its own tracker database)."""
+    text = SUPERVISORD_CONF.read_text(encoding="utf-8").replace("%(here)s/..", str(ROOT))
+    for name in ("log/supervisord.log", "supervisord.pid", "log", "supervisor.sock"):
+        text = text.replace(f"{ROOT}/var/{name}", str(workdir / name))
+    text = text.replace("--endpoints endpoints.yml", f"--endpoints {private_endpoints(workdir)}")
+    (workdir / "log").mkdir(parents=True, exist_ok=True)
+    path = workdir / "supervisord.conf"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def start_supervised_stack(workdir: Path, timeout: float = 240.0, **extra_env: str) -> SupervisedStack:
+    """Start ``make run``'s processes under supervisord on free ports; wait until the gateway
+    reports Rasa and the action server up and the models warmed up."""
+    for needed in (RASA_BIN, PYTHON, RASA_MODEL, STORE):
+        if not needed.exists():
+            raise RuntimeError(f"{needed} is missing: run `make build` first")
+    workdir.mkdir(parents=True, exist_ok=True)
+    rasa_port, actions_port, gateway_port = free_port(), free_port(), free_port()
+    token = secrets.token_urlsafe(16)
+    urls = {"rasa": f"http://127.0.0.1:{rasa_port}", "actions": f"http://127.0.0.1:{actions_port}"}
+    env = base_env(
+        AISLE_RASA_PORT=str(rasa_port), AISLE_ACTIONS_PORT=str(actions_port), AISLE_RASA_TOKEN=token,
+        AISLE_RASA_URL=urls["rasa"], AISLE_ACTIONS_URL=urls["actions"],
+        AISLE_GATEWAY_HOST="127.0.0.1", AISLE_GATEWAY_PORT=str(gateway_port),
+        **private_state(workdir), **extra_env,
+    )
+    stack = SupervisedStack(f"http://127.0.0.1:{gateway_port}", urls["rasa"], urls["actions"], token,
+                            workdir, env, supervised_config(workdir))
+    stack.start()
+    try:
+        wait_ready(stack, timeout)
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def wait_ready(stack: SupervisedStack, timeout: float) -> float:
+    """Seconds until the gateway's /health says every part is up and warmed up."""
+    started = time.monotonic()
+    deadline = started + timeout
+    health: dict = {}
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{stack.url}/health", timeout=2) as response:
+                health = json.loads(response.read())
+            if health.get("status") == "ok" and health.get("warmed_up"):
+                return time.monotonic() - started
+        except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"stack not ready within {timeout:.0f}s: {health}\n"
+                       + (stack.supervisord.tail() if stack.supervisord else ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from bot import keys
@@ -123,6 +124,19 @@ async def test_slow_rasa_gets_polite_reply_and_message_is_kept(client, rasa):
     assert stored[0]["text"] == "where is my order?" and stored[0]["delivered"] is False
 
 
+async def test_an_empty_rasa_reply_is_told_plainly(client, rasa, monkeypatch):
+    """Rasa answers nothing when a custom action fails (the action server restarting)."""
+    stub, _ = rasa
+    monkeypatch.setattr(stub, "reply", lambda sender, text: [])
+    conv_id, headers = await new_conversation(client)
+    resp = await client.post(f"/api/conversations/{conv_id}/messages",
+                             json={"text": "show me boots"}, headers=headers)
+    messages = (await resp.json())["messages"]
+    assert len(messages) == 1 and messages[0]["fallback"] is True
+    assert "saved" in messages[0]["text"]
+    assert (await history(client, conv_id, headers))[0]["text"] == "show me boots"
+
+
 async def test_dead_rasa_gets_polite_reply_and_degraded_health(make_client):
     dead = f"http://127.0.0.1:{free_port()}"
     client = await make_client(rasa_url=dead, actions_url=dead)
@@ -136,6 +150,12 @@ async def test_dead_rasa_gets_polite_reply_and_degraded_health(make_client):
     body = await health.json()
     assert body["status"] == "degraded"
     assert body["rasa"]["ok"] is False and body["actions"]["ok"] is False and body["store"]["ok"] is True
+    assert body["down"] == ["actions", "rasa"]
+    since = body["actions"]["since"]
+    assert since.endswith("Z")
+    await asyncio.sleep(1.1)
+    again = await (await client.get("/health")).json()
+    assert again["actions"]["since"] == since  # still down since the first probe that saw it
 
 
 async def test_health_ok_with_all_parts_up(client):

@@ -96,7 +96,7 @@ def test_aisle_variables_are_read_only_by_the_settings_model() -> None:
 
 def test_the_readme_lists_every_variable_and_no_other() -> None:
     readme = set(re.findall(r"AISLE_[A-Z0-9_]+", (ROOT / "README.md").read_text(encoding="utf-8")))
-    # read by the Makefile / Procfile / endpoints.yml (ports) and by the test suite, not by Settings
+    # read by the Makefile / deploy/supervisord.conf / endpoints.yml (ports) and by the test suite, not by Settings
     outside = {"AISLE_RASA_PORT", "AISLE_ACTIONS_PORT", "AISLE_TEST_POSTGRES_URL", "AISLE_TEST_REDIS_URL"}
     assert set(variable_names()) - readme == set()
     assert readme - set(variable_names()) - outside == set()

@@ -1,6 +1,7 @@
 """rasa_ext/tracker_store.py inside Rasa's own environment: it must behave like Rasa's
-InMemoryTrackerStore (same trackers back, latest session only, copies in and out), and the real
-Rasa server of the test stack must load it from endpoints.yml."""
+InMemoryTrackerStore (same trackers back, latest session only, copies in and out), persist like
+Rasa's SQLTrackerStore (a new store on the same file, as after a restart, has every conversation
+back), and the real Rasa server of the test stack must load it from endpoints.yml."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from tools.stack import RASA_BIN, RasaStack
 RASA_PYTHON = RASA_BIN.parent / "python"
 
 SCRIPT = r"""
-import asyncio
-from rasa.core.tracker_store import InMemoryTrackerStore
+import asyncio, sys
+from rasa.core.tracker_store import InMemoryTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (ActionExecuted, BotUttered, SessionStarted, SlotSet,
                                       UserUttered)
@@ -34,7 +35,8 @@ def turn(tracker, text, slot_value):
 
 
 async def main():
-    ours, rasas = ObjectTrackerStore(domain), InMemoryTrackerStore(domain)
+    db = sys.argv[1]
+    ours, rasas = ObjectTrackerStore(domain, db=db), InMemoryTrackerStore(domain)
     tracker = DialogueStateTracker("s1", domain.slots)
     for i in range(30):
         turn(tracker, f"boots {i}", f"type {i}")
@@ -61,16 +63,28 @@ async def main():
     assert (await ours.retrieve_full_tracker("s1")).get_slot("order_id") == "tents"
     assert await ours.retrieve("nobody") is None and await ours.retrieve_full_tracker("nobody") is None
     assert list(await ours.keys()) == ["s1"]
+
+    # a restart: a new store on the same file reads the conversation back from SQLite
+    restarted = ObjectTrackerStore(domain, db=db)
+    back = await restarted.retrieve("s1")
+    assert back.current_state() == theirs.current_state() and back.get_slot("order_id") == "tents"
+    assert len((await restarted.retrieve_full_tracker("s1")).events) == 30 * 5 + 7
+    turn(back, "one more", "after restart")
+    await restarted.save(back)
+    rasa_sql = SQLTrackerStore(domain, db=db)  # what Rasa's own store makes of the same file
+    assert (await rasa_sql.retrieve("s1")).current_state() == (await restarted.retrieve("s1")).current_state()
+    assert (await rasa_sql.retrieve("s1")).get_slot("order_id") == "after restart"
     print("ok")
 
 asyncio.run(main())
 """
 
 
-def test_behaves_like_rasas_in_memory_store() -> None:
+def test_behaves_like_rasas_stores_and_survives_a_restart(tmp_path) -> None:
     if not RASA_PYTHON.exists():
         pytest.skip("Rasa's environment is not installed (make setup)")
-    result = subprocess.run([str(RASA_PYTHON), "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([str(RASA_PYTHON), "-c", SCRIPT, str(tmp_path / "trackers.db")], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
 
 
