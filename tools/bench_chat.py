@@ -5,8 +5,13 @@ shopper's message posted to the gateway to the reply. Run with `make bench`.
 
 Three loads: one shopper sending turn after turn; 20 shoppers chatting at once, each typing
 every message (the first one too) for a seeded 2–6 s (how people chat); and 20 shoppers sending
-back-to-back with no pause (a stress figure: on 2 cores it measures queueing, not a chat).
-Failed turns are counted and printed, never dropped silently.
+back-to-back with no pause (a stress figure: on 2 cores it measures queueing, not a chat; given
+as turns per second too). Failed turns are counted and printed, never dropped silently.
+
+Machines of one kind differ by up to 2× (docs/architecture.md §5), so the same run also measures
+the floor of this architecture, a bare Rasa REST turn of the same model with no custom action
+("hello" → utter_greet, straight to Rasa), and reports the chat turn as a ratio to it; and how a
+turn's cost grows with the conversation: turns 1–10, 40 and 80 of one 80-turn conversation.
 """
 
 from __future__ import annotations
@@ -76,12 +81,36 @@ async def measure(url: str, shoppers: int, turns: int,
     return times, failures
 
 
-def report(label: str, result: tuple[list[float], list[int]]) -> None:
+async def rasa_floor(rasa_url: str, turns: int) -> list[float]:
+    """A bare Rasa REST turn with no custom action, in one conversation: the architecture's floor."""
+    times: list[float] = []
+    async with aiohttp.ClientSession() as session:
+        for i in range(turns + 2):
+            start = time.perf_counter()
+            async with session.post(f"{rasa_url}/webhooks/rest/webhook",
+                                    json={"sender": "bench-floor", "message": "hello"}) as response:
+                await response.json()
+            if i >= 2:  # the first two warm Rasa up
+                times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def by_position(times: list[float]) -> dict[str, float]:
+    """Median turn time at positions 1–10, around 40 and around 80 of one conversation."""
+    def med(lo: int, hi: int) -> float:
+        return statistics.median(times[lo - 1:hi])
+    return {"turns 1-10": med(1, 10), "turn ~5": med(3, 7), "turns 36-44": med(36, 44),
+            "turns 76-80": med(76, 80)}
+
+
+def report(label: str, result: tuple[list[float], list[int]], seconds: float | None = None) -> float:
     times, failures = result
+    rate = f"  {len(times) / seconds:5.1f} turns/s" if seconds else ""
     print(
         f"{label:<40} n={len(times):>4}  p50={statistics.median(times):7.1f} ms"
-        f"  p95={percentile(times, 0.95):7.1f} ms  failed={len(failures)}"
+        f"  p95={percentile(times, 0.95):7.1f} ms  failed={len(failures)}{rate}"
     )
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -96,11 +125,23 @@ def main() -> None:
             gateway = start_gateway(
                 stack, AISLE_RATE_CONVERSATION="100000", AISLE_RATE_CLIENT="100000", AISLE_RASA_TIMEOUT="30"
             )
-            report("1 shopper", asyncio.run(measure(gateway.url, 1, args.turns)))
+            floor = report("Rasa floor (REST turn, no custom action)",
+                           (asyncio.run(rasa_floor(stack.rasa_url, args.turns)), []))
+            one = report("1 shopper", asyncio.run(measure(gateway.url, 1, args.turns)))
+            print(f"{'':<40} ratio to the Rasa floor: {one / floor:.2f}× (goal ≤ 1.5×)")
+            long_times, long_failed = asyncio.run(measure(gateway.url, 1, 80))
+            if len(long_times) == 80:
+                positions = by_position(long_times)
+                print("1 shopper, 80 turns: " + ", ".join(f"{k} {v:.1f} ms" for k, v in positions.items())
+                      + f"; turn ~80 / turn ~5 = {positions['turns 76-80'] / positions['turn ~5']:.2f}"
+                      " (goal ≤ 1.2)")
+            else:
+                print(f"1 shopper, 80 turns: {len(long_failed)} failed turns, positions not reported")
             report("20 shoppers chatting (2-6 s to type)",
                    asyncio.run(measure(gateway.url, 20, max(5, args.turns // 4), think=(2.0, 6.0))))
-            report("20 shoppers back-to-back (stress)",
-                   asyncio.run(measure(gateway.url, 20, max(5, args.turns // 4))))
+            started = time.perf_counter()
+            stress = asyncio.run(measure(gateway.url, 20, max(5, args.turns // 4)))
+            report("20 shoppers back-to-back (stress)", stress, time.perf_counter() - started)
         finally:
             if gateway:
                 gateway.stop()

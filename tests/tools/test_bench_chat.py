@@ -1,0 +1,16 @@
+"""The chat benchmark's arithmetic: percentiles and the cost by position in a conversation."""
+
+from __future__ import annotations
+
+from tools.bench_chat import by_position, percentile
+
+
+def test_positions_are_medians_of_their_turns() -> None:
+    times = [float(t) for t in range(1, 81)]  # turn n took n ms
+    assert by_position(times) == {"turns 1-10": 5.5, "turn ~5": 5.0, "turns 36-44": 40.0,
+                                  "turns 76-80": 78.0}
+
+
+def test_percentile_picks_the_nearest_rank() -> None:
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
+    assert percentile([float(v) for v in range(101)], 0.95) == 95.0
