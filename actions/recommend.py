@@ -23,6 +23,7 @@ from actions.common import (
     pick,
 )
 from actions.services import get_services
+from common.metrics import STAGE_SECONDS, log_turn
 from common.money import format_money
 
 logger = logging.getLogger(__name__)
@@ -129,6 +130,10 @@ async def show_page(
         dispatcher.utter_message(response="utter_service_unavailable")
         return [SlotSet("search_constraints", constraints.to_dict())]
     items = list(recommendation.suggestions)
+    for stage, ms in recommendation.timings.items():
+        STAGE_SECONDS.labels(stage).observe(ms / 1000)
+    log_turn(process="actions", conversation=tracker.sender_id[:12], products=len(items),
+             **{f"{stage}_ms": ms for stage, ms in recommendation.timings.items()})
     text_vars = {"summary": summary(constraints), "count": len(items), **response_vars}
     if not items:
         dispatcher.utter_message(response=empty_response, **text_vars)

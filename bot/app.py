@@ -26,6 +26,7 @@ from bot.ratelimit import RateLimiter
 from bot.store import GatewayStore
 from bot.warmup import warm_up
 from bot.ws import Hub
+from common.metrics import exposition
 from common.money import format_money
 from common.settings import Settings, get_settings
 
@@ -216,6 +217,15 @@ def _warmed_up(app: web.Application) -> bool | None:
     return task.done() and not task.cancelled() and task.exception() is None and task.result()
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus metrics (common/metrics.py), for a scraper on this machine only: a client
+    address off loopback (after X-Forwarded-For with AISLE_TRUST_PROXY) gets a 404."""
+    if client_address(request, request.app[keys.SETTINGS]) not in ("127.0.0.1", "::1"):
+        raise web.HTTPNotFound()
+    body, content_type = exposition()
+    return web.Response(body=body, headers={"Content-Type": content_type})
+
+
 async def probe(app: web.Application) -> dict[str, dict[str, Any]]:
     """Rasa, the action server and the gateway's store, each with ``since`` (bot/availability.py).
     When Rasa comes back after being down, the warm-up turn runs again."""
@@ -365,6 +375,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.router.add_get("/desk", desk_page)
     app.router.add_get("/products/{product_id}", product_page)
     app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/images/{product_id}.svg", product_image)
     app.router.add_routes(api.routes)
     app.router.add_routes(desk.routes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from bot.rasa_client import RasaClient, RasaUnavailable, map_rasa_reply
 from bot.store import GatewayStore
 from bot.ws import Hub
+from common.metrics import TURN_SECONDS, log_turn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,12 +54,25 @@ class ConversationService:
         self._lock_users[conv_id] += 1
         try:
             async with self._locks[conv_id]:
-                return await self._shopper_turn(conv_id, text, display)
+                started = time.perf_counter()
+                messages = await self._shopper_turn(conv_id, text, display)
+                self._record_turn(conv_id, messages, time.perf_counter() - started)
+                return messages
         finally:
             self._lock_users[conv_id] -= 1
             if not self._lock_users[conv_id]:
                 del self._lock_users[conv_id]
                 self._locks.pop(conv_id, None)
+
+    @staticmethod
+    def _record_turn(conv_id: str, messages: list[dict[str, Any]], seconds: float) -> None:
+        """The turn's metric and its log line (``aisle.turn``; Rasa's share is its own metric)."""
+        outcome = ("agent" if not messages else
+                   "fallback" if any(m.get("fallback") for m in messages) else "answered")
+        TURN_SECONDS.labels(outcome).observe(seconds)
+        log_turn(process="gateway", conversation=conv_id[:12], outcome=outcome,
+                 total_ms=round(seconds * 1000, 1), messages=len(messages),
+                 products=sum(len(m.get("items") or []) for m in messages))
 
     async def _shopper_turn(self, conv_id: str, text: str, display: str | None
                             ) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from bot.security import safe_url
+from common.metrics import RASA_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,10 @@ class RasaClient:
 
     async def send_message(self, sender: str, text: str) -> list[dict[str, Any]]:
         """One REST-channel turn; returns Rasa's raw reply items."""
-        reply = await self._request(
-            "POST", f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
-        )
+        with RASA_SECONDS.time():
+            reply = await self._request(
+                "POST", f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+            )
         if not isinstance(reply, list):
             raise RasaUnavailable(f"unexpected REST reply: {str(reply)[:200]}")
         return [item for item in reply if isinstance(item, dict)]

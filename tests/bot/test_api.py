@@ -214,3 +214,15 @@ async def test_history_survives_a_restart(make_client, settings):
     second = await make_client()
     stored = await history(second, conv_id, headers)
     assert [m["sender"] for m in stored] == ["shopper", "bot", "bot"]
+
+
+async def test_metrics_count_turns_for_a_local_scraper_only(client, make_client):
+    conv_id, headers = await new_conversation(client)
+    await client.post(f"/api/conversations/{conv_id}/messages", json={"text": "show me boots"}, headers=headers)
+    resp = await client.get("/metrics")
+    assert resp.status == 200
+    text = await resp.text()
+    assert re.search(r'aisle_gateway_turn_seconds_count\{outcome="answered"\} [1-9]', text)
+    assert re.search(r"aisle_gateway_rasa_seconds_count [1-9]", text)
+    proxied = await make_client(trust_proxy=True)
+    assert (await proxied.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})).status == 404
