@@ -127,10 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shoppers", type=int, default=4)
     parser.add_argument("--kill-every", type=float, nargs=2, default=(120.0, 240.0), metavar=("MIN", "MAX"))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ready-timeout", type=float, default=600.0,
+                        help="seconds the stack may take to start (Rasa loads its model first)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="aisle-soak-"))
-    stack = start_supervised_stack(workdir)
+    stack = start_supervised_stack(workdir, timeout=args.ready_timeout)
     try:
         soak = Soak(stack, args.minutes * 60, tuple(args.kill_every), args.seed)
         threads = [threading.Thread(target=soak.shopper, args=(i,)) for i in range(args.shoppers)]
