@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
-from sqlalchemy import create_engine, event
-from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import SingletonThreadPool
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
