@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
     from shop.backend import ShopBackend
 
 OPEN_STATUSES = ("pending", "processing")
+
+logger = logging.getLogger(__name__)
 
 
 def _status_response(dispatcher: CollectingDispatcher, data: dict[str, Any]) -> None:
@@ -169,9 +172,10 @@ class ActionOrderRequest(Action):
             events = await off_loop(
                 _run_request, dispatcher, tracker, request, tracker.get_slot("order_id"), tracker.get_slot("email")
             )
-        except Exception:
+        except Exception:  # the shop database is down: say so; searches keep working
+            logger.exception("order request %s failed", request)
             dispatcher.utter_message(response="utter_service_unavailable")
-            raise
+            return one_shot
         return [*one_shot, *events]
 
 
