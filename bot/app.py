@@ -174,12 +174,12 @@ def _placeholder_svg(product: Any) -> str:
     )
 
 
-def render_svg(product: Any) -> str:
+def render_svg(product: Any, color: str | None = None) -> str:
     try:
         from bot.product_art import render_product_svg
     except ImportError:  # the data helper's renderer is not there yet
         return _placeholder_svg(product)
-    return render_product_svg(product)
+    return render_product_svg(product, color)
 
 
 async def product_image(request: web.Request) -> web.Response:
@@ -187,13 +187,17 @@ async def product_image(request: web.Request) -> web.Response:
     product = request.app[keys.CATALOG].get(product_id) if IMAGE_PATH.match(product_id) else None
     if product is None:
         raise ApiError(404, "No such product image.")
+    # ?color=: one of the product's colours (the one the shopper asked for); others draw the first
+    wanted = next((c for c in product.colors if c.lower() == request.query.get("color", "").lower()),
+                  None)
+    key = f"{product_id}|{wanted or ''}"
     cache: dict[str, str] = request.app[keys.IMAGE_CACHE]
-    if product_id not in cache:
+    if key not in cache:
         if len(cache) > 5000:
             cache.clear()
-        cache[product_id] = render_svg(product)
+        cache[key] = render_svg(product, wanted)
     return web.Response(
-        text=cache[product_id], content_type="image/svg+xml",
+        text=cache[key], content_type="image/svg+xml",
         headers={"Cache-Control": "public, max-age=3600",
                  "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
     )

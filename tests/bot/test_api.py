@@ -163,6 +163,10 @@ async def test_product_images_and_static_files(client):
     assert "<svg" in await resp.text()
     missing = await client.get("/images/P99999.svg")
     assert missing.status == 404 and "error" in await missing.json()
+    # ?color= draws one of the product's own colours; any other value draws its first colour
+    green, first, other = [await (await client.get(f"/images/P00001.svg{q}")).text()
+                           for q in ("?color=Green", "", "?color=%3Cscript%3E")]
+    assert 'fill="#3f8f4a"' in green and 'fill="#222222"' in first and other == first
     for name in ("widget.js", "widget.css", "desk.js", "desk.css"):
         assert (await client.get(f"/static/{name}")).status == 200
     page = await client.get("/products/P00003")
