@@ -287,7 +287,7 @@ async def close_sockets(app: web.Application) -> None:
 async def service_ctx(app: web.Application) -> AsyncIterator[None]:
     """The conversation service over the store, the Rasa client and the hub (owns none of them)."""
     store = app[keys.STORE]
-    app[keys.SERVICE] = ConversationService(store, app[keys.RASA], app[keys.HUB])
+    app[keys.SERVICE] = ConversationService(store, app[keys.RASA], app[keys.HUB], app[keys.CATALOG])
     log.info("gateway ready: %d products, store %s, rasa %s", len(app[keys.CATALOG]),
              store.engine.url.render_as_string(hide_password=True), app[keys.SETTINGS].rasa_url)
     yield

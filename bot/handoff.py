@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from bot.cards import enrich_messages
 from bot.rasa_client import RasaClient, RasaUnavailable, map_rasa_reply
 from bot.store import GatewayStore
 from bot.ws import Hub
@@ -29,10 +30,12 @@ CLOSED_TEXT = "The agent has closed this chat. I'm here if you need anything els
 
 
 class ConversationService:
-    def __init__(self, store: GatewayStore, rasa: RasaClient, hub: Hub) -> None:
+    def __init__(self, store: GatewayStore, rasa: RasaClient, hub: Hub,
+                 catalog: dict[str, Any] | None = None) -> None:
         self.store = store
         self.rasa = rasa
         self.hub = hub
+        self.catalog = catalog or {}  # product cards get brand, sizes, gender… from it
         # one lock per conversation keeps its turns in order; dropped when nobody uses it
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._lock_users: defaultdict[str, int] = defaultdict(int)
@@ -79,7 +82,7 @@ class ConversationService:
             return [await self.db(self.store.add_message, conv_id, "bot", reply,
                                   reply_to=stored["id"])]
         await self.db(self.store.set_delivered, stored["id"], True)
-        bot_messages = map_rasa_reply(items)
+        bot_messages = enrich_messages(map_rasa_reply(items), self.catalog)
         saved = await self.db(self.store.add_messages, conv_id, "bot", bot_messages,
                               reply_to=stored["id"])
         if any(m["type"] == "handoff" for m in bot_messages):

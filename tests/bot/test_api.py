@@ -43,8 +43,14 @@ async def test_products_payload_is_mapped_and_unsafe_urls_dropped(client):
     assert len(products) == 1
     items = products[0]["items"]
     assert [i["id"] for i in items] == ["P00001", "P00002"]
-    assert set(items[0]) == {"id", "title", "price", "currency", "image_url", "url", "explanation", "matched"}
-    assert items[0]["explanation"] == "✓ running shoes ✓ under $100"
+    assert {"id", "title", "price", "currency", "image_url", "url", "explanation",
+            "matched"} <= set(items[0])
+    assert items[0]["explanation"] == "running shoes ✓ · under $100 ✓"
+    # the gateway adds the card fields from its catalog, and splits the explanation
+    assert items[0]["met"] == ["running shoes", "under $100"] and items[0]["unmet"] == []
+    assert (items[0]["sizes"], items[0]["gender"], items[0]["colors"]) == (
+        ["8", "9", "10"], "women", ["black", "green"])
+    assert items[0]["kind"] == "Running Shoes" and items[0]["brand"] == "Stride"
     assert items[0]["url"] == "https://shop.example/p/P00001"
     assert items[1]["url"] is None  # javascript: URL removed
     assert products[0]["relaxed"] == []

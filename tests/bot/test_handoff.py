@@ -52,7 +52,7 @@ async def test_full_handoff_cycle(make_client, rasa):
     assert view["bot"]["slots"]["product_type"] == "running shoes"
     assert [i["intent"] for i in view["bot"]["intents"]] == ["search_product", "contact_human_agent"]
     assert view["products_shown"][0]["query"] == "show me running shoes"
-    assert view["products_shown"][0]["items"][0]["explanation"] == "✓ running shoes ✓ under $100"
+    assert view["products_shown"][0]["items"][0]["explanation"] == "running shoes ✓ · under $100 ✓"
 
     # reply before claiming is refused
     assert (await shopper_client.post(f"/api/desk/conversations/{conv_id}/reply",
