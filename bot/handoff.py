@@ -102,6 +102,13 @@ class ConversationService:
         except RasaUnavailable as exc:
             log.warning("could not record paused message in Rasa for %s: %s", conv_id, exc)
 
+    async def shopper_typing(self, conv_id: str) -> None:
+        """The shopper is writing: the agent holding the conversation sees it (nobody else)."""
+        conv = await self.db(self.store.get_conversation, conv_id)
+        if conv and conv["status"] == "agent" and conv["assigned_agent"]:
+            await self.hub.to_agent(conv["assigned_agent"], {
+                "type": "typing", "conversation_id": conv_id, "sender": "shopper"})
+
     # handoff --------------------------------------------------------------------------------
     async def start_handoff(self, conv_id: str) -> bool:
         if not await self.db(self.store.mark_waiting, conv_id):

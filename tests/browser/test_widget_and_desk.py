@@ -54,7 +54,7 @@ def test_shopper_widget_and_agent_handoff(browser, gateway, artifacts):
     cards = page.locator(".aisle-card")
     expect(cards.first).to_be_visible(timeout=WAIT)
     expect(cards.first.locator(".aisle-card-why")).to_contain_text("✓")
-    expect(cards.first.locator(".aisle-card-img")).to_have_attribute("src", re.compile(r"/images/.+\.svg$"))
+    expect(cards.first.locator(".aisle-card-img")).to_have_attribute("src", re.compile(r"/images/.+\.svg(\?color=.+)?$"))
     expect(page.get_by_role("log", name="Conversation")).to_be_visible()
     first_title = cards.first.locator(".aisle-card-title").inner_text()
     first_id = cards.first.get_attribute("data-product-id")
