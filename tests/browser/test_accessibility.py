@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import DESKTOP, MOBILE, WAIT, login, open_widget
+from tests.browser.helpers import DESKTOP, MOBILE, WAIT, open_widget
 
 pytestmark = [pytest.mark.browser]
 AXE = Path(__file__).resolve().parent / "node_modules/axe-core/axe.min.js"
