@@ -17,10 +17,12 @@ import jinja2
 from aiohttp import web
 
 from bot import api, desk, keys, review
+from bot.canned import CannedReplies
 from bot.errors import ApiError
 from bot.handoff import ConversationService
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter
+from bot.shop_activity import ShopActivity
 from bot.store import GatewayStore
 from bot.warmup import warm_up
 from bot.ws import Hub
@@ -287,10 +289,14 @@ async def close_sockets(app: web.Application) -> None:
 async def service_ctx(app: web.Application) -> AsyncIterator[None]:
     """The conversation service over the store, the Rasa client and the hub (owns none of them)."""
     store = app[keys.STORE]
-    app[keys.SERVICE] = ConversationService(store, app[keys.RASA], app[keys.HUB], app[keys.CATALOG])
+    shop = ShopActivity(app[keys.SETTINGS].shop_db_url)  # what the bot did in the shop, read only
+    app[keys.SERVICE] = ConversationService(store, app[keys.RASA], app[keys.HUB], app[keys.CATALOG],
+                                            shop)
+    app[keys.CANNED] = CannedReplies(app[keys.SETTINGS].desk_canned_path)
     log.info("gateway ready: %d products, store %s, rasa %s", len(app[keys.CATALOG]),
              store.engine.url.render_as_string(hide_password=True), app[keys.SETTINGS].rasa_url)
     yield
+    await asyncio.to_thread(shop.dispose)
 
 
 async def warm_up_ctx(app: web.Application) -> AsyncIterator[None]:

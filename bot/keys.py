@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from bot.canned import CannedReplies
     from bot.handoff import ConversationService
     from bot.rasa_client import RasaClient
     from bot.ratelimit import RateLimiter
@@ -28,6 +29,7 @@ CATALOG: web.AppKey[dict[str, Any]] = web.AppKey("catalog")
 RASA: web.AppKey[RasaClient] = web.AppKey("rasa")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 SERVICE: web.AppKey[ConversationService] = web.AppKey("service")
+CANNED: web.AppKey[CannedReplies] = web.AppKey("canned")
 WARM_UP_TASK: web.AppKey[asyncio.Task[bool]] = web.AppKey("warm_up_task")  # only when warm_up is on
 
 CLIENT_ADDR: web.RequestKey[str] = web.RequestKey("client_addr")  # used for rate limits

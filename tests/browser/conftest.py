@@ -24,6 +24,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTIFACTS = ROOT / "tests/artifacts"
 AGENT_NAME, AGENT_PASSWORD = "alice", "browser-test-pass"
+AGENT_DISPLAY = "Alice Kim"  # what shoppers see
 
 
 @dataclass
@@ -99,8 +100,8 @@ def _start_gateway(rasa_url: str, actions_url: str, token: str, kind: str, workd
         env["AISLE_CATALOG"] = str(_stub_catalog(workdir / "products.jsonl"))
         env["AISLE_WARM_UP"] = "false"
         env["AISLE_SHOP_DB_URL"] = f"sqlite:///{workdir / 'shop.db'}"
-    subprocess.run([sys.executable, "-m", "bot", "create-agent", AGENT_NAME, "--password", AGENT_PASSWORD],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "bot", "create-agent", AGENT_NAME, "--password", AGENT_PASSWORD,
+                    "--display-name", AGENT_DISPLAY], cwd=ROOT, env=env, check=True, capture_output=True)
     proc = start("gateway", [sys.executable, "-m", "bot", "serve"], env, workdir)
     url = f"http://127.0.0.1:{port}"
     try:

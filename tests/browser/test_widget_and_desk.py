@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.store import GatewayStore
-from tests.browser.conftest import AGENT_NAME, AGENT_PASSWORD
+from tests.browser.conftest import AGENT_DISPLAY, AGENT_NAME, AGENT_PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WAIT = 45_000  # ms: generous waits for real Rasa turns; nothing here measures speed
@@ -121,7 +121,7 @@ def test_shopper_widget_and_agent_handoff(browser, gateway, artifacts):
     expect(desk.locator("#slots td").first).to_be_visible()
     expect(desk.locator("#intents li").first).to_be_visible()
     expect(desk.locator("#products .product-why").first).to_contain_text("✓")
-    expect(page.locator(".aisle-status")).to_contain_text(AGENT_NAME, timeout=WAIT)
+    expect(page.locator(".aisle-status")).to_contain_text(AGENT_DISPLAY, timeout=WAIT)
     desk.screenshot(path=str(artifacts / "desk.png"), full_page=True)
 
     # 8. the shopper writes, the agent sees it; the agent replies, the shopper sees it
