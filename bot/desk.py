@@ -215,7 +215,7 @@ async def reply(request: web.Request) -> web.Response:
     if len(text) > MAX_REPLY_CHARS or bad_characters(text):
         raise ApiError(400, "Reply too long or contains control characters.")
     stored = await request.app[keys.SERVICE].agent_reply(conv["id"], agent, text.strip())
-    return web.json_response({"message": stored}, status=201)
+    return web.json_response({"message": {**stored, "agent_login": agent}}, status=201)
 
 
 @routes.post("/api/desk/conversations/{conv_id}/notes")

@@ -86,8 +86,8 @@ def _stub_catalog(path: Path) -> Path:
     return path
 
 
-def _start_gateway(rasa_url: str, actions_url: str, token: str, kind: str, workdir: Path
-                   ) -> tuple[Process, str, str]:
+def _start_gateway(rasa_url: str, actions_url: str, token: str, kind: str, workdir: Path,
+                   shop_db_url: str | None = None) -> tuple[Process, str, str]:
     port = free_port()
     db_url = f"sqlite:///{workdir / 'gateway.db'}"
     env = base_env(
@@ -100,6 +100,8 @@ def _start_gateway(rasa_url: str, actions_url: str, token: str, kind: str, workd
         env["AISLE_CATALOG"] = str(_stub_catalog(workdir / "products.jsonl"))
         env["AISLE_WARM_UP"] = "false"
         env["AISLE_SHOP_DB_URL"] = f"sqlite:///{workdir / 'shop.db'}"
+    elif shop_db_url:  # the desk reads what the action server changed in the shop
+        env["AISLE_SHOP_DB_URL"] = shop_db_url
     subprocess.run([sys.executable, "-m", "bot", "create-agent", AGENT_NAME, "--password", AGENT_PASSWORD,
                     "--display-name", AGENT_DISPLAY], cwd=ROOT, env=env, check=True, capture_output=True)
     proc = start("gateway", [sys.executable, "-m", "bot", "serve"], env, workdir)
@@ -113,10 +115,12 @@ def _start_gateway(rasa_url: str, actions_url: str, token: str, kind: str, workd
 
 
 @pytest.fixture(scope="session")
-def gateway(rasa_backend: tuple[str, str, str, str], tmp_path_factory: pytest.TempPathFactory
-            ) -> Iterator[Gateway]:
+def gateway(request: pytest.FixtureRequest, rasa_backend: tuple[str, str, str, str],
+            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     workdir = tmp_path_factory.mktemp("gateway")
-    proc, url, db_url = _start_gateway(*rasa_backend, workdir)
+    shop = (request.getfixturevalue("rasa_stack").env.get("AISLE_SHOP_DB_URL")
+            if rasa_backend[3] == "rasa" else None)
+    proc, url, db_url = _start_gateway(*rasa_backend, workdir, shop)
     try:
         yield Gateway(url, db_url, proc, rasa_backend[3])
     finally:

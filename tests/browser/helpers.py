@@ -34,10 +34,10 @@ CONTRAST_JS = """
 }
 """
 
-SMALL_TARGETS_JS = """
+SMALL_TARGETS_JS = """  // a checkbox's target is its whole label
 (root) => [...root.querySelectorAll('button, a, input')]
   .filter((n) => n.offsetParent !== null && n.getClientRects().length)
-  .map((n) => { const r = n.getBoundingClientRect();
+  .map((n) => { const r = (n.type === 'checkbox' && n.closest('label') || n).getBoundingClientRect();
                 return { name: (n.getAttribute('aria-label') || n.textContent || n.className).trim(),
                          w: r.width, h: r.height }; })
   .filter((t) => t.w < 44 || t.h < 44)
@@ -66,3 +66,29 @@ def open_widget(page: Any, base_url: str) -> Any:
     box = page.get_by_role("textbox", name="Your message")
     expect(box).to_be_focused()
     return box
+
+
+def conversation_id(page: Any) -> str:
+    """The widget's conversation, from its localStorage entry."""
+    return page.evaluate("() => JSON.parse(Object.entries(localStorage).find(([k]) => "
+                         "k.startsWith('aisle.conversation:'))[1]).id")
+
+
+def waiting_conversation(base_url: str, *texts: str) -> tuple[str, str]:
+    """A conversation made through the shopper API that asked for a human: (id, token)."""
+    import json
+    import urllib.request
+
+    def post(path: str, body: dict, token: str | None = None) -> dict:
+        request = urllib.request.Request(base_url + path, data=json.dumps(body).encode(),
+                                         method="POST", headers={"Content-Type": "application/json"})
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    created = post("/api/conversations", {})
+    conv_id, token = created["conversation_id"], created["token"]
+    for text in texts or ("show me green jackets", "I want a human"):
+        post(f"/api/conversations/{conv_id}/messages", {"text": text}, token)
+    return conv_id, token

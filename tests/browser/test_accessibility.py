@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import DESKTOP, MOBILE, WAIT, open_widget
+from tests.browser.helpers import DESKTOP, MOBILE, WAIT, login, open_widget, waiting_conversation
 
 pytestmark = [pytest.mark.browser]
 AXE = Path(__file__).resolve().parent / "node_modules/axe-core/axe.min.js"
@@ -64,4 +64,30 @@ def test_widget_with_products_has_no_serious_violations(browser, stub_gateway, a
     box.press("Enter")
     expect(page.locator(".aisle-products")).to_have_count(2, timeout=WAIT)
     check(page, axe_source, f"widget-products-{device}", artifacts)
+    ctx.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "mobile"])
+def test_desk_with_a_claimed_conversation_has_no_serious_violations(browser, stub_gateway,
+                                                                   axe_source, artifacts, device):
+    from playwright.sync_api import expect
+
+    conv_id, _ = waiting_conversation(stub_gateway.url)
+    ctx = browser.new_context(**(DESKTOP if device == "desktop" else MOBILE), bypass_csp=True)
+    desk = ctx.new_page()
+    desk.goto(stub_gateway.url + "/desk")
+    expect(desk.get_by_label("Name")).to_be_visible()
+    check(desk, axe_source, f"desk-login-{device}", artifacts)
+    login(desk, stub_gateway.url)
+    desk.locator(f'.queue-item[data-conversation-id="{conv_id}"]').click()
+    desk.get_by_role("button", name="Claim").click()
+    expect(desk.get_by_label("Reply to shopper")).to_be_focused()
+    desk.get_by_label("Internal note (agents only)").check()
+    desk.get_by_label("Reply to shopper").fill("checked by axe")
+    desk.get_by_label("Reply to shopper").press("Enter")
+    expect(desk.locator(".line-note")).to_have_count(1)
+    desk.get_by_text("Details: slots and intents").click()
+    check(desk, axe_source, f"desk-conversation-{device}", artifacts)
+    desk.get_by_role("button", name="Hand back to bot").click()
+    expect(desk.locator("#conv-status")).to_have_text("with the bot")
     ctx.close()

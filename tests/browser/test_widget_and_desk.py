@@ -8,6 +8,7 @@ import pytest
 
 from bot.store import GatewayStore
 from tests.browser.conftest import AGENT_DISPLAY, AGENT_NAME, AGENT_PASSWORD
+from tests.browser.helpers import MOBILE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WAIT = 45_000  # ms: generous waits for real Rasa turns; nothing here measures speed
@@ -115,12 +116,19 @@ def test_shopper_widget_and_agent_handoff(browser, gateway, artifacts):
     # 7. claim; transcript, slots, intents and products with explanations are visible
     waiting.first.click()
     desk.get_by_role("button", name="Claim").click()
-    expect(desk.locator("#conv-status")).to_contain_text(f"held by {AGENT_NAME}")
+    expect(desk.locator("#conv-status")).to_have_text("held by you")
     transcript = desk.get_by_role("log", name="Transcript")
     expect(transcript).to_contain_text("show me running shoes")
-    expect(desk.locator("#slots td").first).to_be_visible()
+    expect(desk.get_by_label("Reply to shopper")).to_be_focused()
+    expect(desk.locator("#summary")).to_contain_text("asked for a human")
+    expect(desk.locator("#chips .chip").first).to_have_text("running shoes")
+    expect(desk.locator("#actions")).to_contain_text("Searched the catalog: “show me running shoes”")
+    expect(desk.locator("#products .mini-card .mini-met").first).to_contain_text("✓")
+    expect(desk.locator("#products .mini-card .mini-price").first).to_contain_text("$")
+    expect(transcript.locator(".line-system").first).to_contain_text("Handed over to a human")
+    desk.get_by_text("Details: slots and intents").click()
+    expect(desk.locator("#slots th").first).to_be_visible()
     expect(desk.locator("#intents li").first).to_be_visible()
-    expect(desk.locator("#products .product-why").first).to_contain_text("✓")
     expect(page.locator(".aisle-status")).to_contain_text(AGENT_DISPLAY, timeout=WAIT)
     desk.screenshot(path=str(artifacts / "desk.png"), full_page=True)
 
@@ -142,6 +150,20 @@ def test_shopper_widget_and_agent_handoff(browser, gateway, artifacts):
     page.wait_for_function(
         "n => document.querySelectorAll('.aisle-bot').length > n", arg=bot_before, timeout=WAIT)
     assert not page.locator(".aisle-fallback").count(), "the bot answered with the fallback text"
+
+    # 10. the same widget on a phone: full screen, a real search
+    phone_ctx = browser.new_context(**MOBILE)
+    _local_only(phone_ctx, gateway.url)
+    phone = phone_ctx.new_page()
+    phone.goto(gateway.url + "/")
+    phone.get_by_role("button", name="Chat with us").tap()
+    phone_box = phone.get_by_role("textbox", name="Your message")
+    phone_box.fill("rain jackets for women under 150")
+    phone_box.press("Enter")
+    expect(phone.locator(".aisle-card").first).to_be_visible(timeout=WAIT)
+    phone.wait_for_timeout(300)  # the images
+    phone.screenshot(path=str(artifacts / "widget-mobile.png"))
+    phone_ctx.close()
 
     assert dialogs == [], f"a script ran: {dialogs}"
     assert errors == [], f"page errors: {errors}"
