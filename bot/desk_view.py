@@ -130,6 +130,7 @@ def bot_actions(tracker: dict[str, Any], shop_events: list[dict[str, Any]]) -> l
     changes it made in the shop, without repeats in a row."""
     out: list[dict[str, Any]] = []
     said = ""
+    order = order_context(tracker).get("order")
     for ev in tracker.get("events") or []:
         if ev.get("event") == "user":
             text = str(ev.get("text") or "")
@@ -138,6 +139,8 @@ def bot_actions(tracker: dict[str, Any], shop_events: list[dict[str, Any]]) -> l
             label = ACTIONS[ev["name"]]
             if ev["name"] in ("action_recommend_products", "action_answer_faq") and said:
                 label = f"{label}: “{said[:60]}”"
+            elif ev["name"] == "action_order_request" and order:
+                label = f"{label} for {order}"
             if out and out[-1]["text"] == label:
                 continue
             out.append({"time": _iso(ev.get("timestamp")), "text": label, "kind": "bot"})

@@ -59,10 +59,13 @@ def test_handoff_reasons_and_the_summary_line():
               {"event": "action", "name": "action_listen", "timestamp": 3},
               {"event": "user", "text": "/show_more", "timestamp": 4},
               {"event": "action", "name": "action_show_more", "timestamp": 5},
-              {"event": "action", "name": "action_show_more", "timestamp": 6}]
-    actions = bot_actions({"events": events}, [{"time": "1970-01-01T00:00:03Z", "text": "Cancelled"}])
+              {"event": "action", "name": "action_show_more", "timestamp": 6},
+              {"event": "action", "name": "action_order_request", "timestamp": 7}]
+    actions = bot_actions({"events": events, "slots": {"verified_order_id": "ORD-1"}},
+                          [{"time": "1970-01-01T00:00:03Z", "text": "Cancelled"}])
     assert [a["text"] for a in actions] == ["Searched the catalog: “boots please”", "Cancelled",
-                                            "Showed more products"]
+                                            "Showed more products",
+                                            "Handled the order request for ORD-1"]
 
 
 def test_shop_activity_reads_the_shops_audit_log(tmp_path):

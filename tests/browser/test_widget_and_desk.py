@@ -104,14 +104,25 @@ def test_shopper_widget_and_agent_handoff(browser, gateway, artifacts):
     expect(desk.locator("#whoami")).to_contain_text(AGENT_NAME)
     expect(desk.locator("body")).to_have_attribute("data-connected", "1")
 
-    # 6. the shopper asks for a human; the agent is notified
+    # 6. the shopper checks an order (the bot verifies it), then asks for a human; the agent
+    # is notified, and the queue says who it is, which order, and why
     box = page.get_by_role("textbox", name="Your message")
+    for text in ("where is my order ORD-10427", "maya.tan@example.com"):
+        bots = page.locator(".aisle-bot").count()
+        box.fill(text)
+        box.press("Enter")
+        page.wait_for_function(
+            "n => document.querySelectorAll('.aisle-bot').length > n", arg=bots, timeout=WAIT)
+    expect(page.locator(".aisle-bot").last).to_contain_text("ORD-10427")
     box.fill("I want to talk to a human agent")
     box.press("Enter")
     expect(page.locator(".aisle-status")).to_contain_text("Waiting for a human", timeout=WAIT)
     expect(desk.get_by_role("alert")).to_contain_text("waiting", timeout=WAIT)
     waiting = desk.locator("#waiting .queue-item")
     expect(waiting).to_have_count(1)
+    expect(waiting.first.locator(".queue-who")).to_have_text("Maya Tan")
+    expect(waiting.first.locator(".order")).to_have_text("ORD-10427 ✓")
+    expect(waiting.first.locator(".reason")).to_have_text("Asked for a human")
 
     # 7. claim; transcript, slots, intents and products with explanations are visible
     waiting.first.click()
@@ -120,7 +131,9 @@ def test_shopper_widget_and_agent_handoff(browser, gateway, artifacts):
     transcript = desk.get_by_role("log", name="Transcript")
     expect(transcript).to_contain_text("show me running shoes")
     expect(desk.get_by_label("Reply to shopper")).to_be_focused()
-    expect(desk.locator("#summary")).to_contain_text("asked for a human")
+    expect(desk.locator("#summary")).to_have_text(re.compile(
+        r"^Maya Tan; looking for running shoes; saw \d+ products; order ORD-10427, verified.*; "
+        r"asked for a human\.$"))
     expect(desk.locator("#chips .chip").first).to_have_text("running shoes")
     expect(desk.locator("#actions")).to_contain_text("Searched the catalog: “show me running shoes”")
     expect(desk.locator("#products .mini-card .mini-met").first).to_contain_text("✓")
