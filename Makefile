@@ -9,6 +9,7 @@ RASA       := $(VENV_RASA)/bin/rasa
 CATALOG    ?= data/catalog/products.jsonl
 LOOKUPS    := data/nlu/generated/lookups.yml
 RASA_MODEL := models/aisle.tar.gz
+AXE        := tests/browser/node_modules/axe-core/axe.min.js
 RASA_INPUTS := config.yml domain.yml $(LOOKUPS) $(shell find data/nlu data/stories data/rules -name '*.yml' -not -path '*/generated/*' -not -path '*/reviewed/*' 2>/dev/null)
 
 export RASA_TELEMETRY_ENABLED := false
@@ -38,7 +39,7 @@ help:
 	@echo "make clean     remove everything generated"
 
 # --- environments -------------------------------------------------------------
-setup: $(VENV)/.installed $(VENV_RASA)/.installed system-tools
+setup: $(VENV)/.installed $(VENV_RASA)/.installed system-tools $(AXE)
 
 $(VENV)/.installed: requirements/app.txt pyproject.toml
 	@py=$$(tools/find_python.sh 3.11) || exit 1; \
@@ -52,6 +53,15 @@ $(VENV_RASA)/.installed: requirements/rasa.txt
 	  [ -x $(RASA) ] || $$py -m venv $(VENV_RASA)
 	$(VENV_RASA)/bin/python -m pip install -q --no-deps -r requirements/rasa.txt
 	@touch $@
+
+# axe-core from npm, at the version of the lockfile, for the browser tests' accessibility checks
+# (they skip with a reason without it); Debian's npm is installed when missing
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null 2>&1 || apt-get install -y -q npm >/dev/null 2>&1 || \
+	  (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q npm >/dev/null 2>&1) || true
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "warning: npm is missing; the accessibility checks will be skipped"; fi
 
 # Debian's chromium (browser tests) and docker-compose (compose file validation); the tests
 # that need them skip with a reason when they cannot be installed
@@ -140,6 +150,6 @@ finetune: setup data
 	$(PY) -m recommender finetune --catalog $(CATALOG)
 
 clean:
-	rm -rf $(VENV) $(VENV_RASA) models var .rasa results reports tests/artifacts \
+	rm -rf $(VENV) $(VENV_RASA) models var .rasa results reports tests/artifacts tests/browser/node_modules \
 	  $(CATALOG) data/nlu/generated .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

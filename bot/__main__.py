@@ -1,7 +1,7 @@
 """Command line of the gateway.
 
     python -m bot serve [--host H] [--port P]
-    python -m bot create-agent NAME [--password PW] [--replace]
+    python -m bot create-agent NAME [--password PW] [--display-name "Alice"] [--replace]
     python -m bot export-feedback [--out FILE] [--db-url URL]    # JSON Lines for retraining
     python -m bot export-transcripts [--out FILE] [--db-url URL]   # JSON Lines, one conversation per line
 """
@@ -53,7 +53,8 @@ def _create_agent(args: argparse.Namespace) -> int:
         print("error: use a password of at least 8 characters", file=sys.stderr)
         return 2
     try:
-        _store().create_agent(args.name, password, replace=args.replace)
+        _store().create_agent(args.name, password, replace=args.replace,
+                              display_name=(args.display_name or "").strip()[:40] or None)
     except AgentExists as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     agent.add_argument("name")
     agent.add_argument("--password", help="password (prompted when omitted)")
     agent.add_argument("--replace", action="store_true", help="set a new password if NAME exists")
+    agent.add_argument("--display-name", help="the name shoppers see (never the login); "
+                                              "agents can change it on the desk")
     for name in ("export-feedback", "export-transcripts"):
         export = sub.add_parser(name, help="write JSON Lines for retraining")
         export.add_argument("--out")

@@ -154,6 +154,9 @@ async def shopper_ws(request: web.Request) -> web.WebSocketResponse:
                 if data.get("type") == "ping":
                     await ws.send_json({"type": "pong"})
                     continue
+                if data.get("type") == "typing":  # shown to the agent holding the chat, if any
+                    await service.shopper_typing(conv["id"])
+                    continue
                 text, display = check_text(settings, data)
                 conversation_rate(request, conv["id"])
                 wait = request.app[keys.CLIENT_LIMITER].hit(request[keys.CLIENT_ADDR])

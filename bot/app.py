@@ -19,10 +19,12 @@ from sqlalchemy.exc import OperationalError
 
 from bot import api, desk, keys, review
 from bot.availability import PROBE_EVERY_S, Availability
+from bot.canned import CannedReplies
 from bot.errors import ApiError
 from bot.handoff import ConversationService
 from bot.rasa_client import RasaClient
 from bot.ratelimit import RateLimiter
+from bot.shop_activity import ShopActivity
 from bot.store import GatewayStore
 from bot.warmup import warm_up
 from bot.ws import Hub
@@ -184,12 +186,12 @@ def _placeholder_svg(product: Any) -> str:
     )
 
 
-def render_svg(product: Any) -> str:
+def render_svg(product: Any, color: str | None = None) -> str:
     try:
         from bot.product_art import render_product_svg
     except ImportError:  # the data helper's renderer is not there yet
         return _placeholder_svg(product)
-    return render_product_svg(product)
+    return render_product_svg(product, color)
 
 
 async def product_image(request: web.Request) -> web.Response:
@@ -197,13 +199,17 @@ async def product_image(request: web.Request) -> web.Response:
     product = request.app[keys.CATALOG].get(product_id) if IMAGE_PATH.match(product_id) else None
     if product is None:
         raise ApiError(404, "No such product image.")
+    # ?color=: one of the product's colours (the one the shopper asked for); others draw the first
+    wanted = next((c for c in product.colors if c.lower() == request.query.get("color", "").lower()),
+                  None)
+    key = f"{product_id}|{wanted or ''}"
     cache: dict[str, str] = request.app[keys.IMAGE_CACHE]
-    if product_id not in cache:
+    if key not in cache:
         if len(cache) > 5000:
             cache.clear()
-        cache[product_id] = render_svg(product)
+        cache[key] = render_svg(product, wanted)
     return web.Response(
-        text=cache[product_id], content_type="image/svg+xml",
+        text=cache[key], content_type="image/svg+xml",
         headers={"Cache-Control": "public, max-age=3600",
                  "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
     )
@@ -313,10 +319,14 @@ async def close_sockets(app: web.Application) -> None:
 async def service_ctx(app: web.Application) -> AsyncIterator[None]:
     """The conversation service over the store, the Rasa client and the hub (owns none of them)."""
     store = app[keys.STORE]
-    app[keys.SERVICE] = ConversationService(store, app[keys.RASA], app[keys.HUB])
+    shop = ShopActivity(app[keys.SETTINGS].shop_db_url)  # what the bot did in the shop, read only
+    app[keys.SERVICE] = ConversationService(store, app[keys.RASA], app[keys.HUB], app[keys.CATALOG],
+                                            shop)
+    app[keys.CANNED] = CannedReplies(app[keys.SETTINGS].desk_canned_path)
     log.info("gateway ready: %d products, store %s, rasa %s", len(app[keys.CATALOG]),
              store.engine.url.render_as_string(hide_password=True), app[keys.SETTINGS].rasa_url)
     yield
+    await asyncio.to_thread(shop.dispose)
 
 
 def start_warm_up(app: web.Application) -> None:

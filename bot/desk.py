@@ -1,4 +1,5 @@
-"""Agent desk API: login (session cookie), live queue over a websocket, claim, reply, hand back, close."""
+"""Agent desk API: login (session cookie), live queue over a websocket, claim, reply, hand back,
+close; internal notes, canned replies, display names, typing signals."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from bot import keys
+from bot import desk_view, keys
 from bot.api import CONV_ID
 from bot.errors import ApiError, read_json
 from bot.rasa_client import RasaUnavailable, summarize_tracker
@@ -21,6 +22,7 @@ routes = web.RouteTableDef()
 
 COOKIE = "aisle_desk"
 MAX_REPLY_CHARS = 4000
+MAX_DISPLAY_NAME = 40
 
 
 def same_origin(request: web.Request) -> bool:
@@ -68,7 +70,8 @@ async def login(request: web.Request) -> web.Response:
     token = await service.db(service.store.login, name, password, settings.desk_session_hours)
     if token is None:
         raise ApiError(401, "Wrong name or password.")
-    response = web.json_response({"agent": name})
+    display = await service.db(service.store.display_name, name)
+    response = web.json_response({"agent": name, "display_name": display})
     response.set_cookie(
         COOKIE, token, httponly=True, samesite="Strict", path="/",
         secure=request.secure, max_age=int(settings.desk_session_hours * 3600),
@@ -88,7 +91,32 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.get("/api/desk/me")
 async def me(request: web.Request) -> web.Response:
-    return web.json_response({"agent": await current_agent(request)})
+    agent = await current_agent(request)
+    service = request.app[keys.SERVICE]
+    display = await service.db(service.store.display_name, agent)
+    return web.json_response({"agent": agent, "display_name": display})
+
+
+@routes.post("/api/desk/me")
+async def set_me(request: web.Request) -> web.Response:
+    """``{"display_name": "Alice"}``: the name shoppers see (empty: none, they see "the shop team")."""
+    agent = await current_agent(request)
+    data = await read_json(request)
+    display = data.get("display_name")
+    if display is not None and not isinstance(display, str):
+        raise ApiError(400, 'Send {"display_name": "…"}.')
+    display = " ".join((display or "").split())
+    if len(display) > MAX_DISPLAY_NAME or bad_characters(display):
+        raise ApiError(400, f"A display name has at most {MAX_DISPLAY_NAME} plain characters.")
+    service = request.app[keys.SERVICE]
+    await service.db(service.store.set_display_name, agent, display or None)
+    return web.json_response({"agent": agent, "display_name": display or None})
+
+
+@routes.get("/api/desk/canned")
+async def canned(request: web.Request) -> web.Response:
+    await current_agent(request)
+    return web.json_response({"replies": request.app[keys.CANNED].replies()})
 
 
 @routes.get("/api/desk/queue")
@@ -100,27 +128,64 @@ async def queue(request: web.Request) -> web.Response:
 
 @routes.get("/api/desk/conversations/{conv_id}")
 async def conversation(request: web.Request) -> web.Response:
-    """Transcript plus what the bot knew: slots, intent history, products shown with explanations."""
+    """Transcript, notes, products shown, and what the bot knew: the shopping state as chips,
+    the handoff reason, what the bot did (its actions and the shop's audit log), a summary line,
+    and the raw slots and intents (``bot``)."""
     await current_agent(request)
     conv = await held_conversation(request)
     service = request.app[keys.SERVICE]
-    history, shown = await asyncio.gather(
-        service.db(service.store.history, conv["id"]),
+    history, shown, notes, handoff = await asyncio.gather(
+        service.db(service.store.history, conv["id"], for_desk=True),
         service.db(service.store.products_shown, conv["id"]),
+        service.db(service.store.notes, conv["id"]),
+        service.db(service.store.handoff, conv["id"]),
     )
     try:
-        bot_knew: dict[str, Any] = summarize_tracker(await service.rasa.tracker(conv["id"]))
+        tracker = await service.rasa.tracker(conv["id"])
+        bot_knew: dict[str, Any] = summarize_tracker(tracker)
     except RasaUnavailable as exc:
         log.warning("tracker of %s unavailable: %s", conv["id"], exc)
+        tracker = {}
         bot_knew = {"error": "Rasa is not reachable: slots and intents are unavailable right now."}
+    view = await _view(request, conv, tracker, handoff, shown)
     return web.json_response({
         "conversation_id": conv["id"],
         "status": conv["status"],
         "assigned_agent": conv["assigned_agent"],
         "messages": history,
+        "notes": notes,
+        "handoff": handoff,
         "products_shown": shown,
+        "view": view,
         "bot": bot_knew,
     })
+
+
+async def _view(request: web.Request, conv: dict[str, Any], tracker: dict[str, Any],
+                handoff: dict[str, Any] | None, shown: list[dict[str, Any]]) -> dict[str, Any]:
+    service = request.app[keys.SERVICE]
+    slots = tracker.get("slots") or {}
+    chips = desk_view.shopping_chips(slots.get("search_constraints"))
+    context = {**desk_view.order_context(tracker), **((handoff or {}).get("context") or {})}
+    if context.get("verified") and not context.get("customer"):
+        name = await service.db(service.shop.customer_name, context["order"])
+        if name:
+            context["customer"] = name
+    catalog = request.app[keys.CATALOG]
+    titles = {pid: p.title for pid, p in catalog.items()} if len(catalog) <= 20_000 else {}
+    orders = [context["order"]] if context.get("verified") else []
+    events = await service.db(service.shop.events, conv["id"], orders, conv["created_at"], titles)
+    reason = (handoff or {}).get("reason")
+    if handoff and not reason and tracker:
+        reason = desk_view.handoff_reason(tracker)
+    customer = context.get("customer") or context.get("email")
+    return {
+        "chips": chips,
+        "reason": reason,
+        "context": context,
+        "actions": desk_view.bot_actions(tracker, events),
+        "summary": desk_view.summary(chips, context, reason, shown, events, customer),
+    }
 
 
 @routes.post("/api/desk/conversations/{conv_id}/claim")
@@ -150,7 +215,22 @@ async def reply(request: web.Request) -> web.Response:
     if len(text) > MAX_REPLY_CHARS or bad_characters(text):
         raise ApiError(400, "Reply too long or contains control characters.")
     stored = await request.app[keys.SERVICE].agent_reply(conv["id"], agent, text.strip())
-    return web.json_response({"message": stored}, status=201)
+    return web.json_response({"message": {**stored, "agent_login": agent}}, status=201)
+
+
+@routes.post("/api/desk/conversations/{conv_id}/notes")
+async def add_note(request: web.Request) -> web.Response:
+    """An internal note on the conversation: for agents only, never sent to the shopper."""
+    agent = await current_agent(request)
+    conv = await held_conversation(request)
+    data = await read_json(request)
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, 'Send {"text": "…"}.')
+    if len(text) > MAX_REPLY_CHARS or bad_characters(text):
+        raise ApiError(400, "Note too long or contains control characters.")
+    note = await request.app[keys.SERVICE].add_note(conv["id"], agent, text.strip())
+    return web.json_response({"note": note}, status=201)
 
 
 @routes.post("/api/desk/conversations/{conv_id}/handback")
@@ -173,8 +253,11 @@ async def close(request: web.Request) -> web.Response:
 
 @routes.get("/api/desk/ws")
 async def desk_ws(request: web.Request) -> web.WebSocketResponse:
-    """Pushes ``queue`` updates (with ``notify`` when a conversation starts waiting) and the
-    shopper's messages in conversations this agent holds."""
+    """Pushes ``queue`` updates (with ``notify`` when a conversation starts waiting), the
+    shopper's messages in conversations this agent holds, and every new message and note of the
+    conversation the desk has open. Accepts ``{"type": "watch", "conversation_id"}`` (the one
+    open now; null for none), ``{"type": "typing", "conversation_id"}`` (shown to the shopper
+    when this agent holds it) and ``{"type": "ping"}``."""
     agent = await current_agent(request)
     service = request.app[keys.SERVICE]
     hub = request.app[keys.HUB]
@@ -189,9 +272,18 @@ async def desk_ws(request: web.Request) -> web.WebSocketResponse:
                     data = json.loads(msg.data)
                 except ValueError:
                     data = None
-                if isinstance(data, dict) and data.get("type") == "ping":
+                if not isinstance(data, dict):
+                    continue
+                kind, conv_id = data.get("type"), data.get("conversation_id")
+                if kind == "ping":
                     await ws.send_json({"type": "pong"})
+                elif kind == "watch":
+                    hub.watch(ws, conv_id if isinstance(conv_id, str) and CONV_ID.match(conv_id)
+                              else None)
+                elif kind == "typing" and isinstance(conv_id, str) and CONV_ID.match(conv_id):
+                    await service.agent_typing(conv_id, agent)
     finally:
+        hub.watch(ws, None)
         hub.desks[agent].discard(ws)
         if not hub.desks[agent]:
             hub.desks.pop(agent, None)

@@ -15,7 +15,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from bot.cards import enrich_messages
+from bot.desk_view import handoff_reason, order_context
 from bot.rasa_client import RasaClient, RasaUnavailable, map_rasa_reply
+from bot.shop_activity import ShopActivity
 from bot.store import GatewayStore
 from bot.ws import Hub
 from common.metrics import TURN_SECONDS, log_turn
@@ -36,10 +39,13 @@ CLOSED_TEXT = "The agent has closed this chat. I'm here if you need anything els
 
 
 class ConversationService:
-    def __init__(self, store: GatewayStore, rasa: RasaClient, hub: Hub) -> None:
+    def __init__(self, store: GatewayStore, rasa: RasaClient, hub: Hub,
+                 catalog: dict[str, Any] | None = None, shop: ShopActivity | None = None) -> None:
         self.store = store
         self.rasa = rasa
         self.hub = hub
+        self.catalog = catalog or {}  # product cards get brand, sizes, gender… from it
+        self.shop = shop or ShopActivity(None)  # the shop's audit log and customers, read only
         # one lock per conversation keeps its turns in order; dropped when nobody uses it
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._lock_users: defaultdict[str, int] = defaultdict(int)
@@ -55,9 +61,10 @@ class ConversationService:
         try:
             async with self._locks[conv_id]:
                 started = time.perf_counter()
-                messages = await self._shopper_turn(conv_id, text, display)
-                self._record_turn(conv_id, messages, time.perf_counter() - started)
-                return messages
+                replies = await self._shopper_turn(conv_id, text, display)
+                self._record_turn(conv_id, replies, time.perf_counter() - started)
+                await self.publish(conv_id, replies)
+                return replies
         finally:
             self._lock_users[conv_id] -= 1
             if not self._lock_users[conv_id]:
@@ -90,6 +97,7 @@ class ConversationService:
         if conv["status"] in ("waiting", "agent"):
             await self._forward_to_humans(conv, stored)
             return []
+        await self.publish(conv_id, [stored])  # desks that have it open (e.g. after a hand-back)
 
         try:
             items = await self.rasa.send_message(conv_id, text)
@@ -99,7 +107,8 @@ class ConversationService:
             return [await self.db(self.store.add_message, conv_id, "bot", reply,
                                   reply_to=stored["id"])]
         await self.db(self.store.set_delivered, stored["id"], True)
-        bot_messages = map_rasa_reply(items) or [{"type": "text", "text": NO_REPLY_TEXT, "fallback": True}]
+        bot_messages = enrich_messages(map_rasa_reply(items), self.catalog) or [
+            {"type": "text", "text": NO_REPLY_TEXT, "fallback": True}]
         saved = await self.db(self.store.add_messages, conv_id, "bot", bot_messages,
                               reply_to=stored["id"])
         if any(m["type"] == "handoff" for m in bot_messages):
@@ -109,15 +118,47 @@ class ConversationService:
     async def _forward_to_humans(self, conv: dict[str, Any], stored: dict[str, Any]) -> None:
         conv_id = conv["id"]
         if conv["status"] == "agent" and conv["assigned_agent"]:
-            await self.hub.to_agent(conv["assigned_agent"],
-                                    {"type": "message", "conversation_id": conv_id, "message": stored})
+            await self.publish(conv_id, [stored], holder=conv["assigned_agent"])
         else:
+            await self.publish(conv_id, [stored])
             await self.broadcast_queue()
         try:  # Rasa's tracker is paused: it records the message and does not answer
             await self.rasa.send_message(conv_id, stored["text"])
             await self.db(self.store.set_delivered, stored["id"], True)
         except RasaUnavailable as exc:
             log.warning("could not record paused message in Rasa for %s: %s", conv_id, exc)
+
+    async def publish(self, conv_id: str, messages: list[dict[str, Any]],
+                      holder: str | None = None) -> None:
+        """New messages of a conversation to the desks that have it open (and its holder)."""
+        for message in messages:
+            await self.hub.to_desks(conv_id, {"type": "message", "conversation_id": conv_id,
+                                              "message": message}, agent=holder)
+
+    async def agent_typing(self, conv_id: str, agent: str) -> None:
+        """The agent holding the conversation is writing: the shopper sees "… is typing"."""
+        conv = await self.db(self.store.get_conversation, conv_id)
+        if not conv or conv["status"] != "agent" or conv["assigned_agent"] != agent:
+            return
+        payload: dict[str, Any] = {"type": "typing", "sender": "agent"}
+        display = await self.db(self.store.display_name, agent)
+        if display:
+            payload["agent"] = display
+        await self.hub.to_shopper(conv_id, payload)
+
+    async def add_note(self, conv_id: str, agent: str, text: str) -> dict[str, Any]:
+        """An internal note: stored and shown to agents; the shopper's API and socket never
+        carry it."""
+        note = await self.db(self.store.add_note, conv_id, agent, text)
+        await self.hub.to_desks(conv_id, {"type": "note", "conversation_id": conv_id, "note": note})
+        return note
+
+    async def shopper_typing(self, conv_id: str) -> None:
+        """The shopper is writing: the agent holding the conversation sees it (nobody else)."""
+        conv = await self.db(self.store.get_conversation, conv_id)
+        if conv and conv["status"] == "agent" and conv["assigned_agent"]:
+            await self.hub.to_agent(conv["assigned_agent"], {
+                "type": "typing", "conversation_id": conv_id, "sender": "shopper"})
 
     # handoff --------------------------------------------------------------------------------
     async def start_handoff(self, conv_id: str) -> bool:
@@ -127,14 +168,29 @@ class ConversationService:
             await self.rasa.pause(conv_id)
         except RasaUnavailable as exc:
             log.warning("could not pause Rasa tracker %s: %s", conv_id, exc)
+        await self._record_handoff_context(conv_id)
         await self.broadcast_queue(notify=conv_id)
         return True
+
+    async def _record_handoff_context(self, conv_id: str) -> None:
+        """Why the bot handed over, the order and the customer it knew: for the queue."""
+        try:
+            tracker = await self.rasa.tracker(conv_id)
+        except RasaUnavailable as exc:
+            log.warning("tracker of %s unavailable for the handoff reason: %s", conv_id, exc)
+            return
+        context = order_context(tracker)
+        if context.get("verified"):
+            name = await self.db(self.shop.customer_name, context["order"])
+            if name:
+                context["customer"] = name
+        await self.db(self.store.set_handoff_context, conv_id, handoff_reason(tracker), context)
 
     async def claim(self, conv_id: str, agent: str) -> dict[str, Any] | None:
         if not await self.db(self.store.claim, conv_id, agent):
             return None
-        status = await self._status_message(conv_id, {"type": "handoff", "status": "agent",
-                                                      "agent": agent})
+        status = await self._status_message(conv_id, {"type": "handoff", "status": "agent"},
+                                            agent=agent)  # the shopper sees the display name
         await self.broadcast_queue()
         return status
 
@@ -142,6 +198,7 @@ class ConversationService:
         stored = await self.db(self.store.add_message, conv_id, "agent",
                                {"type": "text", "text": text}, agent=agent)
         await self.hub.to_shopper(conv_id, stored)
+        await self.publish(conv_id, [{**stored, "agent_login": agent}], holder=agent)
         try:
             await self.rasa.record_agent_reply(conv_id, text, agent)
         except RasaUnavailable as exc:
@@ -171,9 +228,11 @@ class ConversationService:
         except RasaUnavailable as exc:
             log.warning("could not resume Rasa tracker %s: %s", conv_id, exc)
 
-    async def _status_message(self, conv_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        stored = await self.db(self.store.add_message, conv_id, "system", body)
+    async def _status_message(self, conv_id: str, body: dict[str, Any],
+                              agent: str | None = None) -> dict[str, Any]:
+        stored = await self.db(self.store.add_message, conv_id, "system", body, agent=agent)
         await self.hub.to_shopper(conv_id, stored)
+        await self.publish(conv_id, [{**stored, "agent_login": agent} if agent else stored])
         return stored
 
     async def broadcast_queue(self, notify: str | None = None) -> None:

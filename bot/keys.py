@@ -9,6 +9,7 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from bot.availability import Availability
+    from bot.canned import CannedReplies
     from bot.handoff import ConversationService
     from bot.rasa_client import RasaClient
     from bot.ratelimit import RateLimiter
@@ -29,6 +30,7 @@ CATALOG: web.AppKey[dict[str, Any]] = web.AppKey("catalog")
 RASA: web.AppKey[RasaClient] = web.AppKey("rasa")
 HUB: web.AppKey[Hub] = web.AppKey("hub")
 SERVICE: web.AppKey[ConversationService] = web.AppKey("service")
+CANNED: web.AppKey[CannedReplies] = web.AppKey("canned")
 WARM_UP_TASK: web.AppKey[asyncio.Task[bool]] = web.AppKey("warm_up_task")  # only when warm_up is on
 AVAILABILITY: web.AppKey[Availability] = web.AppKey("availability")
 

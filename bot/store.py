@@ -28,6 +28,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -91,6 +92,38 @@ agents = Table(
     Column("name", String(64), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("display_name", String(64), nullable=True),  # what shoppers see; never the login
+)
+# columns added after a table's first release: (table, column, SQL type) for older databases
+ADDED_COLUMNS = [("gw_agents", "display_name", "VARCHAR(64)")]
+
+# one row per handoff: why the bot handed over, who took it, how it ended (the resolved list)
+handoffs = Table(
+    "gw_handoffs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(32), ForeignKey("gw_conversations.id"), nullable=False),
+    Column("reason", String(200), nullable=True),
+    Column("context", JSON, nullable=True),  # {"order", "customer", "email"} when the bot knew them
+    Column("requested_at", Float, nullable=False),
+    Column("claimed_at", Float, nullable=True),
+    Column("agent", String(64), nullable=True),
+    Column("ended_at", Float, nullable=True),
+    Column("outcome", String(16), nullable=True),  # handed_back | closed
+    Index("ix_gw_handoffs_conversation", "conversation_id", "id"),
+    Index("ix_gw_handoffs_ended", "ended_at"),
+)
+
+# agents' internal notes on a conversation: shown on the desk, never to the shopper
+notes = Table(
+    "gw_notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(32), ForeignKey("gw_conversations.id"), nullable=False),
+    Column("agent", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_gw_notes_conversation", "conversation_id", "id"),
 )
 
 agent_sessions = Table(
@@ -140,6 +173,11 @@ class GatewayStore:
 
     def create_schema(self) -> None:
         metadata.create_all(self.engine)
+        existing = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table, column, sql_type in ADDED_COLUMNS:
+                if column not in {c["name"] for c in existing.get_columns(table)}:
+                    conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}"))
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -183,52 +221,84 @@ class GatewayStore:
             return conn.execute(stmt.values(**values)).rowcount == 1
 
     def mark_waiting(self, conv_id: str) -> bool:
-        return self._transition(conv_id, ("bot", "closed"), status="waiting",
-                                waiting_since=time.time(), assigned_agent=None)
+        now = time.time()
+        if not self._transition(conv_id, ("bot", "closed"), status="waiting",
+                                waiting_since=now, assigned_agent=None):
+            return False
+        with self.engine.begin() as conn:
+            conn.execute(insert(handoffs).values(conversation_id=conv_id, requested_at=now))
+        return True
 
     def claim(self, conv_id: str, agent: str) -> bool:
         """Only one agent wins: UPDATE … WHERE status='waiting'."""
-        return self._transition(conv_id, ("waiting",), status="agent", assigned_agent=agent)
+        if not self._transition(conv_id, ("waiting",), status="agent", assigned_agent=agent):
+            return False
+        self._update_open_handoff(conv_id, claimed_at=time.time(), agent=agent)
+        return True
 
     def hand_back(self, conv_id: str, agent: str) -> bool:
-        return self._transition(conv_id, ("agent",), require_agent=agent, status="bot",
-                                assigned_agent=None, waiting_since=None)
+        if not self._transition(conv_id, ("agent",), require_agent=agent, status="bot",
+                                assigned_agent=None, waiting_since=None):
+            return False
+        self._update_open_handoff(conv_id, ended_at=time.time(), outcome="handed_back")
+        return True
 
     def close_conversation(self, conv_id: str, agent: str) -> bool:
         """Close a conversation the agent holds, or one still waiting (nobody holds it)."""
-        if self._transition(conv_id, ("agent",), require_agent=agent, status="closed",
-                            waiting_since=None):
-            return True
-        return self._transition(conv_id, ("waiting",), status="closed", assigned_agent=agent,
-                                waiting_since=None)
+        if not (self._transition(conv_id, ("agent",), require_agent=agent, status="closed",
+                                 waiting_since=None)
+                or self._transition(conv_id, ("waiting",), status="closed", assigned_agent=agent,
+                                    waiting_since=None)):
+            return False
+        self._update_open_handoff(conv_id, ended_at=time.time(), outcome="closed", agent=agent,
+                                  keep_agent=True)
+        return True
+
+    def _update_open_handoff(self, conv_id: str, keep_agent: bool = False, **values: Any) -> None:
+        """The newest handoff of the conversation that has not ended yet."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(handoffs.c.id, handoffs.c.agent)
+                .where(handoffs.c.conversation_id == conv_id, handoffs.c.ended_at.is_(None))
+                .order_by(handoffs.c.id.desc()).limit(1)
+            ).first()
+            if row is None:
+                return
+            if keep_agent and row.agent:
+                values.pop("agent", None)
+            conn.execute(update(handoffs).where(handoffs.c.id == row.id).values(**values))
+
+    def set_handoff_context(self, conv_id: str, reason: str | None,
+                            context: dict[str, Any] | None) -> None:
+        """Why the bot handed over and what it knew (order, customer), for the queue."""
+        self._update_open_handoff(conv_id, reason=reason, context=context or {})
 
     def reopen(self, conv_id: str) -> bool:
         """A shopper writing into a closed conversation talks to the bot again."""
         return self._transition(conv_id, ("closed",), status="bot", assigned_agent=None)
 
-    def queue(self, agent: str | None = None) -> dict[str, list[dict[str, Any]]]:
-        """Conversations waiting for a human, and those held by ``agent``."""
+    def queue(self, agent: str | None = None, resolved_limit: int = 20
+              ) -> dict[str, list[dict[str, Any]]]:
+        """Conversations waiting for a human, those held by ``agent`` and by others, and the
+        most recently resolved handoffs (handed back or closed), newest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(conversations)
                 .where(conversations.c.status.in_(("waiting", "agent")))
                 .order_by(conversations.c.waiting_since, conversations.c.updated_at)
             ).all()
-            result: dict[str, list[dict[str, Any]]] = {"waiting": [], "mine": [], "others": []}
+            result: dict[str, list[dict[str, Any]]] = {"waiting": [], "mine": [], "others": [],
+                                                       "resolved": []}
+            names = self._display_names(conn)
             for row in rows:
-                last = conn.execute(
-                    select(messages.c.body, messages.c.created_at)
-                    .where(messages.c.conversation_id == row.id, messages.c.sender == "shopper")
-                    .order_by(messages.c.id.desc())
-                    .limit(1)
-                ).first()
                 item = {
                     "conversation_id": row.id,
                     "status": row.status,
                     "assigned_agent": row.assigned_agent,
                     "waiting_since": iso(row.waiting_since),
                     "updated_at": iso(row.updated_at),
-                    "last_shopper_text": _display_text(last.body) if last else "",
+                    **self._handoff_info(conn, row.id),
+                    "last_shopper_text": self._last_shopper_text(conn, row.id),
                 }
                 if row.status == "waiting":
                     result["waiting"].append(item)
@@ -236,7 +306,79 @@ class GatewayStore:
                     result["mine"].append(item)
                 else:
                     result["others"].append(item)
+            ended = conn.execute(
+                select(handoffs, conversations.c.status)
+                .join(conversations, conversations.c.id == handoffs.c.conversation_id)
+                .where(handoffs.c.ended_at.is_not(None),
+                       conversations.c.status.not_in(("waiting", "agent")))
+                .order_by(handoffs.c.ended_at.desc()).limit(resolved_limit * 3)
+            ).all()
+            seen: set[str] = set()
+            for h in ended:
+                if h.conversation_id in seen or len(seen) >= resolved_limit:
+                    continue
+                seen.add(h.conversation_id)
+                result["resolved"].append({
+                    "conversation_id": h.conversation_id,
+                    "status": h.status,
+                    "agent": h.agent,
+                    "agent_display": names.get(h.agent or ""),
+                    "outcome": h.outcome,
+                    "ended_at": iso(h.ended_at),
+                    "reason": h.reason,
+                    "context": h.context or {},
+                    "last_shopper_text": self._last_shopper_text(conn, h.conversation_id),
+                })
         return result
+
+    @staticmethod
+    def _last_shopper_text(conn: Any, conv_id: str) -> str:
+        last = conn.execute(
+            select(messages.c.body)
+            .where(messages.c.conversation_id == conv_id, messages.c.sender == "shopper")
+            .order_by(messages.c.id.desc()).limit(1)
+        ).first()
+        return _display_text(last.body) if last else ""
+
+    @staticmethod
+    def _handoff_info(conn: Any, conv_id: str) -> dict[str, Any]:
+        row = conn.execute(
+            select(handoffs).where(handoffs.c.conversation_id == conv_id)
+            .order_by(handoffs.c.id.desc()).limit(1)
+        ).first()
+        if row is None:
+            return {"reason": None, "context": {}, "requested_at": None, "claimed_at": None}
+        return {"reason": row.reason, "context": row.context or {},
+                "requested_at": iso(row.requested_at), "claimed_at": iso(row.claimed_at)}
+
+    def handoff(self, conv_id: str) -> dict[str, Any] | None:
+        """The newest handoff of a conversation (reason, context, times), or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(handoffs).where(handoffs.c.conversation_id == conv_id)
+                .order_by(handoffs.c.id.desc()).limit(1)
+            ).first()
+        if row is None:
+            return None
+        return {"reason": row.reason, "context": row.context or {}, "agent": row.agent,
+                "requested_at": iso(row.requested_at), "claimed_at": iso(row.claimed_at),
+                "ended_at": iso(row.ended_at), "outcome": row.outcome}
+
+    # notes (agents only) ------------------------------------------------------------------
+    def add_note(self, conv_id: str, agent: str, note: str) -> dict[str, Any]:
+        now = time.time()
+        with self.engine.begin() as conn:
+            result = conn.execute(insert(notes).values(conversation_id=conv_id, agent=agent,
+                                                       text=note, created_at=now))
+            note_id = result.inserted_primary_key[0]
+        return {"id": note_id, "agent": agent, "text": note, "time": iso(now)}
+
+    def notes(self, conv_id: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(notes).where(notes.c.conversation_id == conv_id)
+                                .order_by(notes.c.id)).all()
+        return [{"id": r.id, "agent": r.agent, "text": r.text, "time": iso(r.created_at)}
+                for r in rows]
 
     # messages -----------------------------------------------------------------------------
     def add_message(self, conv_id: str, sender: str, body: dict[str, Any], *,
@@ -253,7 +395,8 @@ class GatewayStore:
             conn.execute(update(conversations).where(conversations.c.id == conv_id)
                          .values(updated_at=now))
             message_id = result.inserted_primary_key[0]
-        return _public_message(message_id, sender, body, now, agent)
+            display = self._display_names(conn).get(agent) if agent else None
+        return _public_message(message_id, sender, body, now, agent, display)
 
     def add_messages(self, conv_id: str, sender: str, bodies: list[dict[str, Any]], *,
                      reply_to: int | None = None) -> list[dict[str, Any]]:
@@ -264,7 +407,10 @@ class GatewayStore:
             conn.execute(update(messages).where(messages.c.id == message_id)
                          .values(delivered=delivered))
 
-    def history(self, conv_id: str, limit: int = 500) -> list[dict[str, Any]]:
+    def history(self, conv_id: str, limit: int = 500, *, for_desk: bool = False
+                ) -> list[dict[str, Any]]:
+        """The stored messages, oldest first. ``agent`` is the agent's display name (left out
+        without one); ``for_desk`` adds ``agent_login``, which the shopper never gets."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(messages)
@@ -272,8 +418,11 @@ class GatewayStore:
                 .order_by(messages.c.id.desc())
                 .limit(limit)
             ).all()
+            names = self._display_names(conn)
         return [
-            _public_message(r.id, r.sender, r.body, r.created_at, r.agent) | {"delivered": r.delivered}
+            _public_message(r.id, r.sender, r.body, r.created_at, r.agent,
+                            names.get(r.agent) if r.agent else None, for_desk=for_desk)
+            | {"delivered": r.delivered}
             for r in reversed(rows)
         ]
 
@@ -353,22 +502,43 @@ class GatewayStore:
             conv_rows = conn.execute(select(conversations).order_by(conversations.c.created_at)).all()
         for conv in conv_rows:
             yield {"conversation_id": conv.id, "status": conv.status,
-                   "created_at": iso(conv.created_at), "messages": self.history(conv.id, 100_000)}
+                   "created_at": iso(conv.created_at),
+                   "messages": self.history(conv.id, 100_000, for_desk=True)}
 
     # agents -------------------------------------------------------------------------------
-    def create_agent(self, name: str, password: str, *, replace: bool = False) -> None:
+    def create_agent(self, name: str, password: str, *, replace: bool = False,
+                     display_name: str | None = None) -> None:
         hashed = security.hash_password(password)
+        values: dict[str, Any] = {"password_hash": hashed}
+        if display_name:
+            values["display_name"] = display_name
         with self.engine.begin() as conn:
             exists = conn.execute(select(agents.c.id).where(agents.c.name == name)).first()
             if exists and not replace:
                 raise AgentExists(f"agent {name!r} already exists (use --replace to set a new password)")
             if exists:
-                conn.execute(update(agents).where(agents.c.name == name).values(password_hash=hashed))
+                conn.execute(update(agents).where(agents.c.name == name).values(**values))
                 return
             try:
-                conn.execute(insert(agents).values(name=name, password_hash=hashed, created_at=time.time()))
+                conn.execute(insert(agents).values(name=name, created_at=time.time(), **values))
             except IntegrityError as exc:
                 raise AgentExists(f"agent {name!r} already exists") from exc
+
+    def set_display_name(self, name: str, display_name: str | None) -> bool:
+        with self.engine.begin() as conn:
+            return conn.execute(update(agents).where(agents.c.name == name)
+                                .values(display_name=display_name or None)).rowcount == 1
+
+    def display_name(self, name: str) -> str | None:
+        with self.engine.connect() as conn:
+            return self._display_names(conn).get(name)
+
+    @staticmethod
+    def _display_names(conn: Any) -> dict[str, str]:
+        """login → display name, for the agents that have one (a handful of rows)."""
+        rows = conn.execute(select(agents.c.name, agents.c.display_name)
+                            .where(agents.c.display_name.is_not(None))).all()
+        return {r.name: r.display_name for r in rows if r.display_name}
 
     def login(self, name: str, password: str, hours: float) -> str | None:
         """Check the password; return a new session token, or None."""
@@ -413,10 +583,16 @@ def _display_text(body: Any) -> str:
 
 
 def _public_message(message_id: int, sender: str, body: dict[str, Any], created_at: float,
-                    agent: str | None) -> dict[str, Any]:
-    """A stored message as the API returns it: the BotMessage plus id, sender and time."""
+                    agent: str | None, display: str | None = None, *, for_desk: bool = False
+                    ) -> dict[str, Any]:
+    """A stored message as the API returns it: the BotMessage plus id, sender and time, and for
+    an agent's message the agent's display name as ``agent`` (none without one: the shopper
+    never sees a login). ``for_desk`` adds the login as ``agent_login``."""
     data = dict(body) if isinstance(body, dict) else {"type": "text", "text": str(body)}
+    data.pop("agent", None)
     data.update(id=message_id, sender=sender, time=iso(created_at))
-    if agent:
-        data["agent"] = agent
+    if display:
+        data["agent"] = display
+    if agent and for_desk:
+        data["agent_login"] = agent
     return data

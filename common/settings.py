@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     warm_up: bool = True
     trust_proxy: bool = False
     desk_session_hours: float = Field(12.0, gt=0)
+    desk_canned_path: Path = Field(ROOT / "data/desk/canned.yml", validation_alias=_env("DESK_CANNED", "desk_canned_path"))
 
     # -- learning loop ----------------------------------------------------------------------------
     training_dir: Path = ROOT / "var/training"
@@ -92,7 +93,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "var_dir", "catalog_path", "store_path", "encoder_dir", "shop_seed_dir", "faq_path",
-        "training_dir", "reviewed_dir", "rasa_model",
+        "training_dir", "reviewed_dir", "rasa_model", "desk_canned_path",
     )
     @classmethod
     def _from_root(cls, value: Path) -> Path:

@@ -1,18 +1,34 @@
 /* Aisle chat widget. Embed with ONE tag: <script src="https://GATEWAY/static/widget.js" defer></script>
- * Optional: data-gateway="https://GATEWAY" on the tag. Plain JS, no dependencies, no network but the gateway.
- * Message text is only ever set through textContent; URLs are checked before use. */
+ * Optional attributes on the tag: data-gateway="https://GATEWAY"; data-greeting="Hi! …" (the first
+ * bubble of a new chat); data-suggestions='["Running shoes", "Where is my order?"]' (JSON array, or
+ * texts separated by "|"), the chips under the greeting.
+ * Plain JS, no dependencies, no network but the gateway. Message text is only ever set through
+ * textContent; URLs are checked before use. */
 (function () {
   "use strict";
   if (window.__aisleWidget) return;
   window.__aisleWidget = true;
 
   var script = document.currentScript;
-  var base = (script && script.dataset.gateway) || (script ? new URL(script.src, location.href).origin : location.origin);
+  var data = (script && script.dataset) || {};
+  var base = data.gateway || (script ? new URL(script.src, location.href).origin : location.origin);
   base = base.replace(/\/+$/, "");
   var STORE_KEY = "aisle.conversation:" + base;
   var OPEN_KEY = "aisle.open:" + base;
+  var GREETING = data.greeting || "Hi! I'm the shop assistant. I can find products for you, or help with an order, a return or a refund.";
+  var SUGGESTIONS = parseList(data.suggestions, ["Running shoes", "Rain jackets under $150", "Where is my order?", "Talk to a human"]);
 
-  var state = { id: null, token: null, ws: null, wsRetry: 0, status: "bot", busy: false };
+  var state = { id: null, token: null, ws: null, wsRetry: 0, status: "bot", agentName: null,
+                outbox: [], sending: false, typingTimer: null, lastTypingSent: 0 };
+
+  function parseList(value, fallback) {
+    if (!value) return fallback;
+    try {
+      var list = JSON.parse(value);
+      if (Array.isArray(list)) return list.map(String).filter(Boolean).slice(0, 6);
+    } catch (e) { /* not JSON: "a|b|c" */ }
+    return String(value).split("|").map(function (s) { return s.trim(); }).filter(Boolean).slice(0, 6);
+  }
 
   // --- small DOM helpers ---------------------------------------------------------------------------
   function el(tag, cls, text) {
@@ -20,6 +36,12 @@
     if (cls) node.className = cls;
     if (text !== undefined && text !== null) node.textContent = String(text);
     return node;
+  }
+  function button(cls, text, label) {
+    var b = el("button", cls, text);
+    b.type = "button";
+    if (label) b.setAttribute("aria-label", label);
+    return b;
   }
   function safeUrl(url) {
     if (typeof url !== "string" || !url) return null;
@@ -43,8 +65,7 @@
   document.head.appendChild(css);
 
   var root = el("div", "aisle-root");
-  var launcher = el("button", "aisle-launcher", "Chat with us");
-  launcher.type = "button";
+  var launcher = button("aisle-launcher", "Chat with us");
   launcher.setAttribute("aria-expanded", "false");
   launcher.setAttribute("aria-controls", "aisle-panel");
 
@@ -58,9 +79,7 @@
   var status = el("p", "aisle-status", "");
   status.setAttribute("role", "status");
   status.setAttribute("aria-live", "polite");
-  var closeBtn = el("button", "aisle-close", "×");
-  closeBtn.type = "button";
-  closeBtn.setAttribute("aria-label", "Close chat");
+  var closeBtn = button("aisle-close", "×", "Close chat");
   header.append(title, status, closeBtn);
 
   var log = el("div", "aisle-log");
@@ -69,9 +88,15 @@
   log.setAttribute("aria-label", "Conversation");
   log.tabIndex = 0;
 
-  var typing = el("div", "aisle-typing", "Assistant is typing…");
+  // "… is typing": the bot while a message is being answered, an agent while they write
+  var typing = el("div", "aisle-typing");
   typing.hidden = true;
   typing.setAttribute("role", "status");
+  var typingText = el("span", "aisle-typing-text", "");
+  var dots = el("span", "aisle-dots");
+  dots.setAttribute("aria-hidden", "true");
+  dots.append(el("span"), el("span"), el("span"));
+  typing.append(dots, typingText);
 
   var form = el("form", "aisle-form");
   var input = el("input", "aisle-input");
@@ -80,6 +105,7 @@
   input.maxLength = 1000;
   input.placeholder = "Ask about products or your order…";
   input.setAttribute("aria-label", "Your message");
+  input.setAttribute("enterkeyhint", "send");
   var send = el("button", "aisle-send", "Send");
   send.type = "submit";
   form.append(input, send);
@@ -93,10 +119,14 @@
 
   function setOpen(open) {
     panel.hidden = !open;
+    root.dataset.open = open ? "1" : "0";
     launcher.setAttribute("aria-expanded", String(open));
     launcher.textContent = open ? "Close chat" : "Chat with us";
     try { localStorage.setItem(OPEN_KEY, open ? "1" : "0"); } catch (e) { /* private mode */ }
-    if (open) { input.focus(); ensureConversation(); }
+    if (open) {
+      input.focus();
+      ensureConversation().catch(function () { /* shown in the notice */ });
+    }
   }
   launcher.addEventListener("click", function () { setOpen(panel.hidden); });
   closeBtn.addEventListener("click", function () { setOpen(false); launcher.focus(); });
@@ -110,6 +140,19 @@
   }
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
+  // --- typing indicator ----------------------------------------------------------------------------
+  function showTyping(who) {
+    clearTimeout(state.typingTimer);
+    typingText.textContent = who + " is typing…";
+    typing.hidden = false;
+    scrollDown();
+  }
+  function hideTyping() { clearTimeout(state.typingTimer); typing.hidden = true; }
+  function agentTyping(name) {
+    showTyping(name || "The agent");
+    state.typingTimer = setTimeout(hideTyping, 4000);
+  }
+
   // --- rendering -----------------------------------------------------------------------------------
   var STATUS_TEXT = {
     waiting: "Waiting for a human agent…",
@@ -119,31 +162,63 @@
 
   function setStatus(value, agentName) {
     state.status = value;
-    status.textContent = value === "bot" ? "" : (value === "agent" && agentName ? "Chatting with " + agentName : STATUS_TEXT[value] || "");
+    if (agentName) state.agentName = agentName;
+    status.textContent = value === "bot" ? "" : (value === "agent" && state.agentName ? "Chatting with " + state.agentName : STATUS_TEXT[value] || "");
     root.dataset.status = value;
   }
 
-  function bubble(sender, text, extraClass) {
+  function bubble(sender, text, extraClass, name) {
     var item = el("div", "aisle-msg aisle-" + sender + (extraClass ? " " + extraClass : ""));
-    var who = { shopper: "You", bot: "Assistant", agent: "Agent", system: "" }[sender] || "";
-    if (who) {
-      var label = el("span", "aisle-sender", who + ": ");
-      label.classList.add("aisle-visually-hidden");
+    var who = { shopper: "You", bot: "Assistant", agent: name || "Agent", system: "" }[sender] || "";
+    if (sender === "agent") {
+      item.appendChild(el("span", "aisle-agent-name", (name || "Agent") + " · shop team"));
+    } else if (who) {
+      var label = el("span", "aisle-sender aisle-visually-hidden", who + ": ");
       item.appendChild(label);
     }
     item.appendChild(el("span", "aisle-text", text));
     return item;
   }
 
-  function productCard(item) {
+  // "rain jackets ✓ · not green ✗" → {met, unmet}, for messages stored before the gateway split them
+  function explanationParts(item) {
+    if (Array.isArray(item.met) || Array.isArray(item.unmet)) {
+      return { met: item.met || [], unmet: item.unmet || [] };
+    }
+    var met = [], unmet = [];
+    String(item.explanation || "").split(" · ").forEach(function (part) {
+      part = part.trim();
+      if (!part || part === "closest match to what you described") return;
+      if (/✗$/.test(part)) unmet.push(part.replace(/\s*✗$/, ""));
+      else met.push(part.replace(/\s*✓$/, ""));
+    });
+    return { met: met, unmet: unmet };
+  }
+
+  function facts(item) {
+    var parts = [];
+    if (item.brand) parts.push(item.brand);
+    var gender = { women: "Women's", men: "Men's", kids: "Kids'", unisex: "Unisex" }[item.gender];
+    if (gender) parts.push(gender);
+    if (Array.isArray(item.sizes) && item.sizes.length) {
+      var sizes = item.sizes.length > 5 ? item.sizes.slice(0, 5).join(", ") + "…" : item.sizes.join(", ");
+      parts.push("Sizes " + sizes);
+    }
+    return parts.join(" · ");
+  }
+
+  function productCard(item, index, count) {
     var card = el("li", "aisle-card");
     card.dataset.productId = item.id;
+    card.setAttribute("aria-label", (index + 1) + " of " + count + ": " + item.title);
     var img = safeUrl(item.image_url);
     if (img) {
       var image = el("img", "aisle-card-img");
       image.src = img;
       image.alt = "";
       image.loading = "lazy";
+      image.width = 176;
+      image.height = 120;
       card.appendChild(image);
     }
     var link = safeUrl(item.url);
@@ -161,19 +236,36 @@
     card.appendChild(heading);
     var price = formatPrice(item.price, item.currency);
     if (price) card.appendChild(el("p", "aisle-card-price", price));
-    if (item.explanation) card.appendChild(el("p", "aisle-card-why", item.explanation));
+    var about = facts(item);
+    if (about) card.appendChild(el("p", "aisle-card-facts", about));
+    var why = explanationParts(item);
+    if (why.met.length || why.unmet.length) {
+      var box = el("div", "aisle-card-why");
+      if (why.met.length) {
+        var shown = why.met.slice(0, 3).join(" · ") + (why.met.length > 3 ? " +" + (why.met.length - 3) : "");
+        var met = el("p", "aisle-why-met");
+        met.append(el("span", "aisle-why-icon", "✓"), el("span", "aisle-visually-hidden", "Matches: "),
+                   document.createTextNode(" " + shown));
+        box.appendChild(met);
+      }
+      if (why.unmet.length) {
+        var more = why.unmet.length > 1 ? " (+" + (why.unmet.length - 1) + " more)" : "";
+        var unmet = el("p", "aisle-why-unmet", "Differs: " + why.unmet[0] + more);
+        unmet.title = why.unmet.join("; ");
+        box.appendChild(unmet);
+      }
+      card.appendChild(box);
+    }
     var actions = el("div", "aisle-card-actions");
     actions.setAttribute("role", "group");
     actions.setAttribute("aria-label", "Actions for " + item.title);
     var payloadArg = JSON.stringify({ product_id: item.id });
     [
+      ["Add to cart", "add_to_cart", "/add_to_cart" + payloadArg],
       ["More like this", "like", "/more_like_this" + payloadArg],
-      ["Not for me", "dislike", "/reject_product" + payloadArg],
-      ["Add to cart", "add_to_cart", "/add_to_cart" + payloadArg]
+      ["Not for me", "dislike", "/reject_product" + payloadArg]
     ].forEach(function (spec) {
-      var btn = el("button", "aisle-card-btn aisle-" + spec[1], spec[0]);
-      btn.type = "button";
-      btn.setAttribute("aria-label", spec[0] + ": " + item.title);
+      var btn = button("aisle-card-btn aisle-" + spec[1], spec[0], spec[0] + ": " + item.title);
       btn.addEventListener("click", function () {
         sendEvent(spec[1], item.id);
         sendMessage(spec[2], spec[0] + ": " + item.title);
@@ -184,34 +276,109 @@
     return card;
   }
 
+  // a row of cards with arrows and scroll-snap; the arrows scroll by one card
+  function carousel(items) {
+    var wrap = el("div", "aisle-carousel");
+    var list = el("ul", "aisle-cards");
+    list.setAttribute("aria-label", items.length + " suggested products");
+    items.forEach(function (item, i) { list.appendChild(productCard(item, i, items.length)); });
+    var prev = button("aisle-arrow aisle-prev", "‹", "Previous products");
+    var next = button("aisle-arrow aisle-next", "›", "Next products");
+    var hint = el("p", "aisle-carousel-hint", "");
+    hint.setAttribute("aria-hidden", "true");
+    function step(direction) {
+      var card = list.querySelector(".aisle-card");
+      var width = card ? card.getBoundingClientRect().width + 10 : 200;
+      list.scrollBy({ left: direction * width, behavior: "smooth" });
+    }
+    function update() {
+      var max = list.scrollWidth - list.clientWidth;
+      var scrollable = max > 4;
+      wrap.classList.toggle("aisle-scrollable", scrollable);
+      prev.disabled = !scrollable || list.scrollLeft <= 4;
+      next.disabled = !scrollable || list.scrollLeft >= max - 4;
+      if (scrollable) {
+        var card = list.querySelector(".aisle-card");
+        var width = card ? card.getBoundingClientRect().width + 10 : 200;
+        var first = Math.round(list.scrollLeft / width) + 1;
+        var visible = Math.max(1, Math.floor((list.clientWidth + 10) / width));
+        hint.textContent = first + "–" + Math.min(items.length, first + visible - 1) + " of " + items.length + " · swipe or use the arrows";
+      } else {
+        hint.textContent = "";
+      }
+    }
+    prev.addEventListener("click", function () { step(-1); });
+    next.addEventListener("click", function () { step(1); });
+    list.addEventListener("scroll", function () { window.requestAnimationFrame(update); }, { passive: true });
+    list.addEventListener("focusin", function (ev) {
+      var card = ev.target.closest && ev.target.closest(".aisle-card");
+      if (card) card.scrollIntoView({ block: "nearest", inline: "nearest" });
+    });
+    if (window.ResizeObserver) new ResizeObserver(update).observe(list);
+    setTimeout(update, 0);
+    wrap.append(prev, list, next, hint);
+    return wrap;
+  }
+
+  // only the newest set of products and of suggested replies stays in the tab order
+  function retire(kind) {
+    var sets = log.querySelectorAll(kind);
+    for (var i = 0; i < sets.length - 1; i++) {
+      if (sets[i].dataset.stale) continue;
+      sets[i].dataset.stale = "1";
+      // its links and buttons, and its scroller (Chromium makes a scroller without focusable children focusable)
+      sets[i].querySelectorAll("a, button, .aisle-cards").forEach(function (n) { n.tabIndex = -1; });
+    }
+  }
+
+  function greet() {
+    if (log.querySelector(".aisle-item")) return;
+    log.textContent = "";
+    var hello = bubble("bot", GREETING, "aisle-greeting");
+    log.appendChild(hello);
+    if (!SUGGESTIONS.length) return;
+    var chips = el("div", "aisle-buttons aisle-suggestions");
+    chips.setAttribute("role", "group");
+    chips.setAttribute("aria-label", "Suggestions");
+    SUGGESTIONS.forEach(function (text) {
+      var chip = button("aisle-quick aisle-chip", text);
+      chip.addEventListener("click", function () { sendMessage(text); input.focus(); });
+      chips.appendChild(chip);
+    });
+    log.appendChild(chips);
+  }
+  function dropSuggestions() {
+    var chips = log.querySelector(".aisle-suggestions");
+    if (chips) chips.remove();
+  }
+
   function render(msg) {
     if (!msg || typeof msg !== "object") return;
+    if (msg.id && log.querySelector('[data-message-id="' + String(msg.id).replace(/\D/g, "") + '"]')) return;
     var sender = msg.sender || "bot";
     var node = null;
     if (msg.type === "text") {
       var shown = sender === "shopper" && msg.display ? msg.display : msg.text;
-      node = bubble(sender, shown, msg.fallback ? "aisle-fallback" : "");
-      if (sender === "agent" && msg.agent) node.dataset.agent = msg.agent;
+      node = bubble(sender, shown, msg.fallback ? "aisle-fallback" : "", msg.agent);
+      if (sender === "agent") { hideTyping(); if (msg.agent) node.dataset.agent = msg.agent; }
     } else if (msg.type === "buttons" && Array.isArray(msg.buttons)) {
       node = el("div", "aisle-buttons");
       node.setAttribute("role", "group");
       node.setAttribute("aria-label", "Suggested replies");
       msg.buttons.forEach(function (b) {
-        var btn = el("button", "aisle-quick", b.title);
-        btn.type = "button";
+        var btn = button("aisle-quick", b.title);
         btn.addEventListener("click", function () { sendMessage(String(b.payload), String(b.title)); });
         node.appendChild(btn);
       });
     } else if (msg.type === "products" && Array.isArray(msg.items)) {
       node = el("div", "aisle-products");
-      (msg.relaxed || []).forEach(function (r) { node.appendChild(el("p", "aisle-relaxed", "Relaxed: " + r)); });
-      var list = el("ul", "aisle-cards");
-      list.setAttribute("aria-label", msg.items.length + " suggested products");
-      msg.items.forEach(function (item) { if (item && item.id) list.appendChild(productCard(item)); });
-      node.appendChild(list);
+      if ((msg.relaxed || []).length) {
+        node.appendChild(el("p", "aisle-relaxed", "Widened the search: " + msg.relaxed.join("; ")));
+      }
+      node.appendChild(carousel(msg.items.filter(function (item) { return item && item.id; })));
     } else if (msg.type === "handoff") {
       setStatus(msg.status, msg.agent);
-      var text = msg.status === "agent" && msg.agent ? msg.agent + " (human agent) joined the chat." : STATUS_TEXT[msg.status];
+      var text = msg.status === "agent" && msg.agent ? msg.agent + " from the shop team joined the chat." : STATUS_TEXT[msg.status];
       node = bubble("system", text || "", "aisle-handoff");
     } else if (msg.type === "image") {
       var src = safeUrl(msg.url);
@@ -223,7 +390,12 @@
     if (node) {
       node.classList.add("aisle-item");
       if (msg.id) node.dataset.messageId = msg.id;
-      log.appendChild(node);
+      var pending = log.querySelector(".aisle-pending");
+      // replies pushed while later messages still wait to be sent go above those
+      if (sender !== "shopper" && pending && state.outbox.length) log.insertBefore(node, pending);
+      else log.appendChild(node);
+      if (msg.type === "products") retire(".aisle-products");
+      if (msg.type === "buttons") retire(".aisle-buttons:not(.aisle-suggestions)");
       scrollDown();
     }
   }
@@ -244,10 +416,15 @@
         if (!res.ok) {
           var err = new Error(data.error || ("Request failed (" + res.status + ")"));
           err.status = res.status;
+          err.retryAfter = data.retry_after;
           throw err;
         }
         return data;
       });
+    }, function () {
+      var err = new Error("You seem to be offline.");
+      err.status = 0;
+      throw err;
     });
   }
 
@@ -269,6 +446,7 @@
           state.id = data.conversation_id;
           state.token = data.token;
           save();
+          greet();
         });
       })
       .then(connect)
@@ -284,9 +462,15 @@
     state.id = saved.id;
     state.token = saved.token;
     return api("/api/conversations/" + encodeURIComponent(saved.id) + "/history").then(function (data) {
+      var queued = Array.prototype.slice.call(log.querySelectorAll(".aisle-pending"));
       log.textContent = "";
-      (data.messages || []).forEach(render);
+      (data.messages || []).forEach(function (m) {
+        if (m.type === "handoff" && m.status === "agent" && m.agent) state.agentName = m.agent;
+        render(m);
+      });
+      queued.forEach(function (n) { log.appendChild(n); });
       setStatus(data.status === "closed" ? "bot" : data.status);
+      if (!(data.messages || []).length && !queued.length) greet();
     }, function (err) {
       state.id = state.token = null;
       throw err;
@@ -304,7 +488,7 @@
       var msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       if (msg.type === "pong") return;
-      typing.hidden = true;
+      if (msg.type === "typing") { if (msg.sender === "agent") agentTyping(msg.agent || state.agentName); return; }
       render(msg);
     };
     ws.onclose = function () {
@@ -325,35 +509,89 @@
       .catch(function () { /* feedback is best effort */ });
   }
 
+  // --- sending: every message is queued, shown at once, sent in order, never dropped ----------------
+  function markState(entry, text, cls) {
+    entry.node.classList.remove("aisle-pending", "aisle-failed");
+    if (cls) entry.node.classList.add(cls);
+    var label = entry.node.querySelector(".aisle-msg-state");
+    if (!text) { if (label) label.remove(); return; }
+    if (!label) { label = el("span", "aisle-msg-state"); entry.node.appendChild(label); }
+    label.textContent = text;
+  }
+
   function sendMessage(text, display) {
     text = String(text || "").trim();
-    if (!text || state.busy) return Promise.resolve();
-    state.busy = true;
+    if (!text) return Promise.resolve();
     showNotice("");
-    var mine = bubble("shopper", display || text, "aisle-item aisle-pending");
-    log.appendChild(mine);
+    dropSuggestions();
+    var entry = { text: text, display: display, node: bubble("shopper", display || text, "aisle-item") };
+    log.appendChild(entry.node);
+    markState(entry, state.sending || state.outbox.length ? "Queued" : "Sending…", "aisle-pending");
     scrollDown();
-    if (state.status === "bot") typing.hidden = false;
-    return ensureConversation()
+    return new Promise(function (resolve) {
+      entry.done = resolve;
+      state.outbox.push(entry);
+      pump();
+    });
+  }
+
+  function pump() {
+    if (state.sending || !state.outbox.length) return;
+    var entry = state.outbox[0];
+    state.sending = true;
+    markState(entry, "Sending…", "aisle-pending");
+    if (state.status === "bot") showTyping("Assistant");
+    ensureConversation()
       .then(function () {
-        var body = { text: text };
-        if (display && display !== text) body.display = display;
+        var body = { text: entry.text };
+        if (entry.display && entry.display !== entry.text) body.display = entry.display;
         return api("/api/conversations/" + encodeURIComponent(state.id) + "/messages", { method: "POST", body: body });
       })
       .then(function (data) {
-        mine.classList.remove("aisle-pending");
+        state.outbox.shift();
+        markState(entry, "", "");
         (data.messages || []).forEach(render);
-      })
-      .catch(function (err) {
-        mine.remove();
-        if (!display) input.value = text; // keep what the shopper typed
-        showNotice(err.message || "Your message could not be sent.");
+        entry.done();
+      }, function (err) {
+        if (err.status === 429) { // too fast: try the same message again after the pause
+          markState(entry, "Waiting a moment…", "aisle-pending");
+          return new Promise(function (r) { setTimeout(r, Math.max(1, err.retryAfter || 2) * 1000); });
+        }
+        state.outbox.shift();
+        if (err.status >= 400 && err.status < 500) { // refused: back into the input box
+          entry.node.remove();
+          if (!entry.display && !input.value) input.value = entry.text;
+          showNotice(err.message || "Your message could not be sent.");
+        } else { // offline or a server error: kept, with a retry button
+          markState(entry, "Not sent. ", "aisle-failed");
+          var retry = button("aisle-retry", "Retry", "Retry sending: " + (entry.display || entry.text));
+          retry.addEventListener("click", function () {
+            retry.remove();
+            markState(entry, "Queued", "aisle-pending");
+            state.outbox.push(entry);
+            pump();
+          });
+          entry.node.appendChild(retry);
+          showNotice(err.message || "Your message could not be sent.");
+        }
+        entry.done();
       })
       .then(function () {
-        typing.hidden = true;
-        state.busy = false;
+        state.sending = false;
+        hideTyping();
+        var next = state.outbox[0];
+        if (next) pump();
       });
   }
+
+  // the agent sees "shopper is typing" (at most one signal every 2 s, only while an agent holds it)
+  input.addEventListener("input", function () {
+    if (state.status !== "agent" || !state.ws || state.ws.readyState !== 1 || !input.value) return;
+    var now = Date.now();
+    if (now - state.lastTypingSent < 2000) return;
+    state.lastTypingSent = now;
+    try { state.ws.send(JSON.stringify({ type: "typing" })); } catch (e) { /* reconnecting */ }
+  });
 
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();

@@ -17,7 +17,8 @@ from tests.bot.rasa_stub import RasaStub
 
 CATALOG = [
     {"id": "P00001", "title": "Trail Runner 2", "brand": "Stride", "price": 89.0,
-     "category": ["shoes", "running shoes"]},
+     "category": ["Footwear", "Sneakers", "Running Shoes"], "colors": ["black", "green"],
+     "sizes": ["8", "9", "10"], "gender": "women"},
     {"id": "P00002", "title": "Road Glide", "brand": "Stride", "price": 65.5,
      "category": ["shoes", "running shoes"]},
     {"id": "P00003", "title": "Wool <Beanie>", "brand": "Knit&Co", "price": 19.0,

@@ -18,10 +18,30 @@ from aiohttp import web
 PRODUCTS = [
     {"id": "P00001", "title": "Trail Runner 2", "price": 89.0, "currency": "USD",
      "image_url": "/images/P00001.svg", "url": "https://shop.example/p/P00001",
-     "explanation": "✓ running shoes ✓ under $100", "matched": ["running", "shoes"]},
+     "explanation": "running shoes ✓ · under $100 ✓", "matched": ["running shoes", "under $100"]},
     {"id": "P00002", "title": "Road Glide", "price": 65.5, "currency": "USD",
      "image_url": "/images/P00002.svg", "url": "javascript:alert(1)",
-     "explanation": "✓ running shoes", "matched": ["running"]},
+     "explanation": "running shoes ✓", "matched": ["running shoes"]},
+]
+# catalog rows of the jackets below (the browser tests' gateway adds them to tests/bot's catalog)
+JACKET_CATALOG = [
+    {"id": f"P0001{i}", "title": f"Stub Jacket {i}", "brand": "Fjellby", "price": 150.0 + 10 * i,
+     "category": ["Apparel", "Outerwear", "Rain Jackets"], "colors": ["navy", "green"],
+     "sizes": ["S", "M", "L"], "gender": "men", "rating": 3.1} for i in range(1, 6)
+]
+# "green jackets": six cards (a carousel), the first in the colour asked for, the rest relaxed
+JACKET_CONSTRAINTS = {"product_type": "Rain Jackets", "colors": ["green"], "gender": "women",
+                      "price_max": 150.0, "exclude_brands": ["Northpeak"], "in_stock_only": True}
+JACKETS = [
+    {"id": "P00001", "title": "Trail Runner 2", "price": 89.0, "currency": "USD",
+     "image_url": "/images/P00001.svg", "url": "/products/P00001",
+     "explanation": "rain jackets ✓ · green ✓ · under $150 ✓ · not Northpeak ✓",
+     "matched": ["rain jackets", "green", "under $150", "not Northpeak"]},
+    *({"id": f"P0001{i}", "title": f"Stub Jacket {i}", "price": 150.0 + 10 * i, "currency": "USD",
+       "image_url": f"/images/P0001{i}.svg", "url": f"/products/P0001{i}",
+       "explanation": f"rain jackets ✓ · not green ✗ · ${150 + 10 * i:.2f}, outside under $150 ✗ · "
+                      "for men ✗ · rated 3.1, below 4 ✗",
+       "matched": ["rain jackets"]} for i in range(1, 6)),
 ]
 
 
@@ -55,6 +75,12 @@ class RasaStub:
             return "greet", []
         if "human" in lower or "agent" in lower:
             return "contact_human_agent", []
+        if "furious" in lower or "terrible" in lower:
+            return "complaint", []
+        if match := re.search(r"\bord-\d+", lower):
+            return "track_order", [{"entity": "order_id", "value": match.group(0).upper()}]
+        if "jacket" in lower:
+            return "search_product", [{"entity": "product_type", "value": "rain jackets"}]
         if "shoe" in lower or "show" in lower:
             return "search_product", [{"entity": "product_type", "value": "running shoes"}]
         return "out_of_scope", []
@@ -74,10 +100,19 @@ class RasaStub:
         if intent == "greet":
             out = [{"text": "Hi! What are you looking for?",
                     "buttons": [{"title": "Running shoes", "payload": "/search_product"}]}]
-        elif intent == "contact_human_agent":
+        elif intent in ("contact_human_agent", "complaint"):
             slots["handoff_requested"] = True
             out = [{"text": "I'm connecting you with a human agent."},
                    {"custom": {"type": "handoff", "status": "waiting"}}]
+        elif intent == "track_order":
+            order = entities[0]["value"]
+            slots.update(verified_order_id=order, email="maya.tan@example.com")
+            out = [{"text": f"Order {order} shipped and should arrive on Friday."}]
+        elif intent == "search_product" and "jacket" in text.lower():
+            slots["search_constraints"] = dict(JACKET_CONSTRAINTS)
+            out = [{"text": "I found 1 exact match; the others are close (price, colour):"},
+                   {"custom": {"type": "products", "items": JACKETS,
+                               "relaxed": ["price up to $195 instead of $150", "any colour"]}}]
         elif intent in ("search_product", "more_like_this"):
             out = [{"text": "Here are some running shoes:"},
                    {"custom": {"type": "products", "items": PRODUCTS, "relaxed": []}}]
@@ -96,8 +131,8 @@ class RasaStub:
         body = await request.json()
         sender, text = body["sender"], body["message"]
         self.received.append((sender, text))
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        if self.delay or "slowly" in text:
+            await asyncio.sleep(self.delay or 1.5)
         return web.json_response(self.reply(sender, text))
 
     async def tracker(self, request: web.Request) -> web.Response:

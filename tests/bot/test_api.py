@@ -44,8 +44,14 @@ async def test_products_payload_is_mapped_and_unsafe_urls_dropped(client):
     assert len(products) == 1
     items = products[0]["items"]
     assert [i["id"] for i in items] == ["P00001", "P00002"]
-    assert set(items[0]) == {"id", "title", "price", "currency", "image_url", "url", "explanation", "matched"}
-    assert items[0]["explanation"] == "✓ running shoes ✓ under $100"
+    assert {"id", "title", "price", "currency", "image_url", "url", "explanation",
+            "matched"} <= set(items[0])
+    assert items[0]["explanation"] == "running shoes ✓ · under $100 ✓"
+    # the gateway adds the card fields from its catalog, and splits the explanation
+    assert items[0]["met"] == ["running shoes", "under $100"] and items[0]["unmet"] == []
+    assert (items[0]["sizes"], items[0]["gender"], items[0]["colors"]) == (
+        ["8", "9", "10"], "women", ["black", "green"])
+    assert items[0]["kind"] == "Running Shoes" and items[0]["brand"] == "Stride"
     assert items[0]["url"] == "https://shop.example/p/P00001"
     assert items[1]["url"] is None  # javascript: URL removed
     assert products[0]["relaxed"] == []
@@ -183,6 +189,10 @@ async def test_product_images_and_static_files(client):
     assert "<svg" in await resp.text()
     missing = await client.get("/images/P99999.svg")
     assert missing.status == 404 and "error" in await missing.json()
+    # ?color= draws one of the product's own colours; any other value draws its first colour
+    green, first, other = [await (await client.get(f"/images/P00001.svg{q}")).text()
+                           for q in ("?color=Green", "", "?color=%3Cscript%3E")]
+    assert 'fill="#3f8f4a"' in green and 'fill="#222222"' in first and other == first
     for name in ("widget.js", "widget.css", "desk.js", "desk.css"):
         assert (await client.get(f"/static/{name}")).status == 200
     page = await client.get("/products/P00003")

@@ -8,9 +8,9 @@ from bot import keys
 from tests.bot.conftest import history, new_conversation
 
 
-async def _agent(client, name="alice", password="correct horse"):
+async def _agent(client, name="alice", password="correct horse", display_name=None):
     store = client.app[keys.SERVICE].store
-    await asyncio.to_thread(store.create_agent, name, password)
+    await asyncio.to_thread(store.create_agent, name, password, display_name=display_name)
     resp = await client.post("/api/desk/login", json={"name": name, "password": password})
     assert resp.status == 200
     return resp
@@ -31,7 +31,7 @@ async def test_full_handoff_cycle(make_client, rasa):
     base = f"/api/conversations/{conv_id}"
     await shopper_client.post(f"{base}/messages", json={"text": "show me running shoes"}, headers=headers)
 
-    await _agent(shopper_client)  # the cookie jar of this client is now the agent's
+    await _agent(shopper_client, display_name="Alice B.")  # the cookie jar is now the agent's
     desk = await shopper_client.ws_connect("/api/desk/ws")
     first = await desk.receive_json()
     assert first["type"] == "queue" and first["waiting"] == []
@@ -52,14 +52,14 @@ async def test_full_handoff_cycle(make_client, rasa):
     assert view["bot"]["slots"]["product_type"] == "running shoes"
     assert [i["intent"] for i in view["bot"]["intents"]] == ["search_product", "contact_human_agent"]
     assert view["products_shown"][0]["query"] == "show me running shoes"
-    assert view["products_shown"][0]["items"][0]["explanation"] == "✓ running shoes ✓ under $100"
+    assert view["products_shown"][0]["items"][0]["explanation"] == "running shoes ✓ · under $100 ✓"
 
     # reply before claiming is refused
     assert (await shopper_client.post(f"/api/desk/conversations/{conv_id}/reply",
                                       json={"text": "hello"})).status == 409
     assert (await shopper_client.post(f"/api/desk/conversations/{conv_id}/claim")).status == 200
     status = await _receive_until(shopper_ws, lambda m: m["type"] == "handoff")
-    assert status["status"] == "agent" and status["agent"] == "alice"
+    assert status["status"] == "agent" and status["agent"] == "Alice B."  # never the login
 
     # while the agent holds it: Rasa records the shopper's text (paused) and does not answer
     sent = len(stub.received)
@@ -73,7 +73,8 @@ async def test_full_handoff_cycle(make_client, rasa):
                                      json={"text": "Sorry! Let me check <b>that</b>."})
     assert resp.status == 201
     pushed = await _receive_until(shopper_ws, lambda m: m.get("sender") == "agent")
-    assert pushed["text"] == "Sorry! Let me check <b>that</b>." and pushed["agent"] == "alice"
+    assert pushed["text"] == "Sorry! Let me check <b>that</b>." and pushed["agent"] == "Alice B."
+    assert "agent_login" not in pushed
     assert stub.events[conv_id][-1]["event"] == "bot"
 
     assert (await shopper_client.post(f"/api/desk/conversations/{conv_id}/handback")).status == 200

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from bot.store import GatewayStore
-from tests.browser.conftest import AGENT_NAME, AGENT_PASSWORD
+from tests.browser.conftest import AGENT_DISPLAY, AGENT_NAME, AGENT_PASSWORD
+from tests.browser.helpers import MOBILE
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WAIT = 45_000  # ms: generous waits for real Rasa turns; nothing here measures speed
@@ -54,7 +55,7 @@ def test_shopper_widget_and_agent_handoff(browser, gateway, artifacts):
     cards = page.locator(".aisle-card")
     expect(cards.first).to_be_visible(timeout=WAIT)
     expect(cards.first.locator(".aisle-card-why")).to_contain_text("✓")
-    expect(cards.first.locator(".aisle-card-img")).to_have_attribute("src", re.compile(r"/images/.+\.svg$"))
+    expect(cards.first.locator(".aisle-card-img")).to_have_attribute("src", re.compile(r"/images/.+\.svg(\?color=.+)?$"))
     expect(page.get_by_role("log", name="Conversation")).to_be_visible()
     first_title = cards.first.locator(".aisle-card-title").inner_text()
     first_id = cards.first.get_attribute("data-product-id")
@@ -103,25 +104,45 @@ def test_shopper_widget_and_agent_handoff(browser, gateway, artifacts):
     expect(desk.locator("#whoami")).to_contain_text(AGENT_NAME)
     expect(desk.locator("body")).to_have_attribute("data-connected", "1")
 
-    # 6. the shopper asks for a human; the agent is notified
+    # 6. the shopper checks an order (the bot verifies it), then asks for a human; the agent
+    # is notified, and the queue says who it is, which order, and why
     box = page.get_by_role("textbox", name="Your message")
+    for text in ("where is my order ORD-10427", "maya.tan@example.com"):
+        bots = page.locator(".aisle-bot").count()
+        box.fill(text)
+        box.press("Enter")
+        page.wait_for_function(
+            "n => document.querySelectorAll('.aisle-bot').length > n", arg=bots, timeout=WAIT)
+    expect(page.locator(".aisle-bot").last).to_contain_text("ORD-10427")
     box.fill("I want to talk to a human agent")
     box.press("Enter")
     expect(page.locator(".aisle-status")).to_contain_text("Waiting for a human", timeout=WAIT)
     expect(desk.get_by_role("alert")).to_contain_text("waiting", timeout=WAIT)
     waiting = desk.locator("#waiting .queue-item")
     expect(waiting).to_have_count(1)
+    expect(waiting.first.locator(".queue-who")).to_have_text("Maya Tan")
+    expect(waiting.first.locator(".order")).to_have_text("ORD-10427 ✓")
+    expect(waiting.first.locator(".reason")).to_have_text("Asked for a human")
 
     # 7. claim; transcript, slots, intents and products with explanations are visible
     waiting.first.click()
     desk.get_by_role("button", name="Claim").click()
-    expect(desk.locator("#conv-status")).to_contain_text(f"held by {AGENT_NAME}")
+    expect(desk.locator("#conv-status")).to_have_text("held by you")
     transcript = desk.get_by_role("log", name="Transcript")
     expect(transcript).to_contain_text("show me running shoes")
-    expect(desk.locator("#slots td").first).to_be_visible()
+    expect(desk.get_by_label("Reply to shopper")).to_be_focused()
+    expect(desk.locator("#summary")).to_have_text(re.compile(
+        r"^Maya Tan; looking for running shoes; saw \d+ products; order ORD-10427, verified.*; "
+        r"asked for a human\.$"))
+    expect(desk.locator("#chips .chip").first).to_have_text("running shoes")
+    expect(desk.locator("#actions")).to_contain_text("Searched the catalog: “show me running shoes”")
+    expect(desk.locator("#products .mini-card .mini-met").first).to_contain_text("✓")
+    expect(desk.locator("#products .mini-card .mini-price").first).to_contain_text("$")
+    expect(transcript.locator(".line-system").first).to_contain_text("Handed over to a human")
+    desk.get_by_text("Details: slots and intents").click()
+    expect(desk.locator("#slots th").first).to_be_visible()
     expect(desk.locator("#intents li").first).to_be_visible()
-    expect(desk.locator("#products .product-why").first).to_contain_text("✓")
-    expect(page.locator(".aisle-status")).to_contain_text(AGENT_NAME, timeout=WAIT)
+    expect(page.locator(".aisle-status")).to_contain_text(AGENT_DISPLAY, timeout=WAIT)
     desk.screenshot(path=str(artifacts / "desk.png"), full_page=True)
 
     # 8. the shopper writes, the agent sees it; the agent replies, the shopper sees it
@@ -142,6 +163,20 @@ def test_shopper_widget_and_agent_handoff(browser, gateway, artifacts):
     page.wait_for_function(
         "n => document.querySelectorAll('.aisle-bot').length > n", arg=bot_before, timeout=WAIT)
     assert not page.locator(".aisle-fallback").count(), "the bot answered with the fallback text"
+
+    # 10. the same widget on a phone: full screen, a real search
+    phone_ctx = browser.new_context(**MOBILE)
+    _local_only(phone_ctx, gateway.url)
+    phone = phone_ctx.new_page()
+    phone.goto(gateway.url + "/")
+    phone.get_by_role("button", name="Chat with us").tap()
+    phone_box = phone.get_by_role("textbox", name="Your message")
+    phone_box.fill("rain jackets for women under 150")
+    phone_box.press("Enter")
+    expect(phone.locator(".aisle-card").first).to_be_visible(timeout=WAIT)
+    phone.wait_for_timeout(300)  # the images
+    phone.screenshot(path=str(artifacts / "widget-mobile.png"))
+    phone_ctx.close()
 
     assert dialogs == [], f"a script ran: {dialogs}"
     assert errors == [], f"page errors: {errors}"
