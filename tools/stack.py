@@ -127,7 +127,7 @@ def private_endpoints(workdir: Path) -> Path:
     return path
 
 
-def start_rasa_stack(workdir: Path, endpoints: Path | None = None, timeout: float = 180.0,
+def start_rasa_stack(workdir: Path, endpoints: Path | None = None, timeout: float = 300.0,
                      **extra_env: str) -> RasaStack:
     """Start the action server and Rasa (REST channel + HTTP API with a token) on free ports;
     ``timeout``: seconds each may take to answer (loading the Rasa model on a busy machine)."""
