@@ -46,9 +46,14 @@ def _post(url: str, body: dict[str, Any], token: str | None = None, timeout: flo
 def _history(stack: SupervisedStack, conv: str, token: str) -> list[str]:
     request = urllib.request.Request(f"{stack.url}/api/conversations/{conv}/history",
                                      headers={"Authorization": f"Bearer {token}"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        messages = json.loads(response.read())["messages"]
-    return [m.get("text", "") for m in messages if m["sender"] == "shopper"]
+    for _ in range(30):  # the gateway may be restarting after a kill
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                messages = json.loads(response.read())["messages"]
+            return [m.get("text", "") for m in messages if m["sender"] == "shopper"]
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(1)
+    raise RuntimeError(f"history of {conv} unreadable")
 
 
 class Soak:
@@ -132,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="aisle-soak-"))
-    stack = start_supervised_stack(workdir, timeout=args.ready_timeout)
+    # the shoppers all come from one address: the per-client limit would throttle the soak itself
+    stack = start_supervised_stack(workdir, timeout=args.ready_timeout, AISLE_RATE_CLIENT="100000",
+                                   AISLE_RATE_CONVERSATION="100000")
     try:
         soak = Soak(stack, args.minutes * 60, tuple(args.kill_every), args.seed)
         threads = [threading.Thread(target=soak.shopper, args=(i,)) for i in range(args.shoppers)]
