@@ -25,6 +25,7 @@ from recommender.store.base import (
     HasProductId,
     Hit,
     Range,
+    StoreInUse,
     StorePoint,
     VectorStore,
     point_id,
@@ -76,7 +77,12 @@ class EdgeStore(VectorStore):
         self.shard_path = self.path / "shard"
         self.stats_path = self.path / "sparse_stats.json"
         if (self.shard_path / "edge_config.json").exists():
-            self.shard = qe.EdgeShard.load(str(self.shard_path))
+            try:
+                self.shard = qe.EdgeShard.load(str(self.shard_path))
+            except Exception as exc:  # the binding raises a plain Exception
+                if "WouldBlock" in str(exc):
+                    raise StoreInUse(f"the store {self.path} is open in another process") from exc
+                raise
         else:
             vectors = {TEXT: qe.EdgeVectorParams(size=TEXT_DIM, distance=qe.Distance.Cosine)}
             if image_dim:
