@@ -41,7 +41,7 @@ from common.settings import ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
     from recommender.encoder import Encoder
-    from recommender.ingest import IngestReport
+    from recommender.ingest import IngestReport, UpdateReport
     from recommender.store.base import VectorStore
 
 log = logging.getLogger(__name__)
@@ -308,6 +308,64 @@ def _switch_to(published: Published, current: Published | None, rollback: Publis
     except Exception:  # published all the same; old stores are deleted next time
         log.exception("could not delete old published stores")
     return published
+
+
+def update_served(feed: Path, settings: Settings | None = None) -> tuple[UpdateReport, Published | None]:
+    """Apply a price or stock feed (:func:`recommender.ingest.apply_feed`) to the products being
+    served, without re-embedding and without a moment in which nothing answers.
+
+    Qdrant server: in place, in the served collection (the server answers throughout; each
+    product's update is atomic). Qdrant Edge: a store open in a serving process cannot be
+    written by another, and a served store is never written in place: the served store is
+    copied, the feed applied to the copy and the pointer switched to it (the same model, so a
+    running process swaps the store only) — a first pointer, when none existed. An Edge store
+    nobody has open is updated in place. Returns the report and the new pair, if one was
+    published.
+    """
+    from recommender.encoder import model_fingerprint, resolve_model_path
+    from recommender.ingest import apply_feed
+    from recommender.store import open_store
+    from recommender.store.base import StoreInUse
+
+    settings = settings or get_settings()
+    backend = settings.store_backend.lower()
+    feed = Path(feed)
+    if not feed.is_file():
+        raise FileNotFoundError(f"feed {feed} not found")
+    current = read_active(settings)
+    if backend != "edge" or current is None:
+        target = store_settings(settings, backend, current.store) if current else settings
+        try:
+            store = open_store(target)
+        except StoreInUse:  # the unpublished store, served by a running process
+            store = None
+        if store is not None:
+            with store:
+                if store.count() == 0:
+                    raise ValueError("the store is empty; run `python -m recommender ingest CATALOG` first")
+                return apply_feed(feed, store), None
+    if current is not None:
+        source, model, fingerprint, rollback = Path(current.store), current.model, current.fingerprint, current.previous
+    else:
+        source, model, rollback = settings.store_path, resolve_model_path(settings).resolve(), None
+        fingerprint = model_fingerprint(model)
+    location = _new_store_name(model, settings)
+    copy_edge_store(source, Path(location))
+    try:
+        with open_store(store_settings(settings, "edge", location)) as store:
+            if current is None and embedded_by(store) not in (None, model.name):
+                raise ValueError(f"the store's vectors come from {embedded_by(store)}, the configured "
+                                 f"model is {model.name}: run `python -m recommender ingest`")
+            report = apply_feed(feed, store)
+    except BaseException:
+        shutil.rmtree(location, ignore_errors=True)
+        raise
+    if report.updated == 0:  # nothing changed: keep serving what is served
+        shutil.rmtree(location, ignore_errors=True)
+        return report, None
+    published = Published(model, "edge", location, "", fingerprint,
+                          replace(rollback, previous=None) if rollback else None)
+    return report, _switch_to(published, current, rollback, settings)
 
 
 def prune(settings: Settings, keep: set[str]) -> list[str]:

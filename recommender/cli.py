@@ -1,4 +1,4 @@
-"""``python -m recommender {ingest,search,eval,check-onnx,bench,finetune}`` (docs/architecture.md §3.3)."""
+"""``python -m recommender {ingest,update,search,eval,check-onnx,bench,finetune}`` (docs/architecture.md §3.3)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,22 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         finally:
             store.close()
     for error in report.errors:
+        print(f"skipped {error}", file=sys.stderr)
+    print(json.dumps(report.to_dict()) if args.json else report.summary())
+    return 0
+
+
+def _cmd_update(args: argparse.Namespace) -> int:
+    from recommender.active import PointerError, update_served
+
+    try:
+        report, published = update_served(args.feed)
+    except (FileNotFoundError, ValueError, PointerError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if published is not None:
+        print(f"published {published.model.name} into {published.store}", file=sys.stderr)
+    for error in report.skipped:
         print(f"skipped {error}", file=sys.stderr)
     print(json.dumps(report.to_dict()) if args.json else report.summary())
     return 0
@@ -195,6 +211,12 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
                    help="seconds between progress lines when stderr is not a terminal")
     p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("update", help="apply a price or stock feed (JSON Lines: id plus the "
+                                      "changed fields) as payload updates, without re-embedding")
+    p.add_argument("feed", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_update)
 
     p = sub.add_parser("search", help="what the bot would show for a message")
     p.add_argument("text")

@@ -22,6 +22,7 @@ few seconds elsewhere.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -39,6 +40,7 @@ from recommender.catalog import (
     keyword_text,
     load_catalog,
     payload_hash,
+    validate_record,
 )
 from recommender.image import file_fingerprint
 from recommender.sparse import SparseStats, document_vector
@@ -396,3 +398,111 @@ def ingest(
     return ingest_products(loaded.products, store, encoder, loaded.errors, batch_size,
                            image_encoder, image_dirs, progress, workers, threads)
 
+
+# ---- price and stock feeds: payload updates without re-embedding ---------------------------
+# what product_payload adds to a product's own fields
+DERIVED_KEYS = frozenset({"content_hash", "payload_hash", "in_stock", IN_STOCK_FLAG, "product_type"})
+# fields a feed cannot change: the vectors come from them
+VECTOR_FIELDS = frozenset({"id", "image_vector"})
+
+
+@dataclass
+class UpdateReport:
+    updated: int = 0
+    unchanged: int = 0
+    unknown: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> list[RowError]:
+        return sorted(self.unknown + self.errors, key=lambda e: e.line)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"updated": self.updated, "unchanged": self.unchanged,
+                "unknown": [str(e) for e in self.unknown], "errors": [str(e) for e in self.errors],
+                "seconds": round(self.seconds, 2)}
+
+    def summary(self) -> str:
+        return (f"payload updated {self.updated}, unchanged {self.unchanged}, unknown ids "
+                f"{len(self.unknown)}, errors {len(self.errors)} ({self.seconds:.1f} s)")
+
+
+def read_feed(path: str | Path) -> tuple[list[tuple[int, str, dict[str, Any]]], list[RowError]]:
+    """A feed's lines as (line, product id, changed fields), and the lines that are not one."""
+    rows, errors = [], []
+    with Path(path).open(encoding="utf-8-sig") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                errors.append(RowError(line_no, f"invalid JSON: {exc.msg}"))
+                continue
+            if not isinstance(raw, dict):
+                errors.append(RowError(line_no, "a feed line must be a JSON object"))
+                continue
+            pid = raw.pop("id", None)
+            if isinstance(pid, int) and not isinstance(pid, bool):
+                pid = str(pid)
+            if not isinstance(pid, str) or not pid.strip():
+                errors.append(RowError(line_no, "id: missing"))
+                continue
+            fixed = sorted(VECTOR_FIELDS & set(raw))
+            if fixed:
+                errors.append(RowError(line_no, f"{', '.join(fixed)}: a feed cannot change it; "
+                                                "run `python -m recommender ingest`"))
+                continue
+            rows.append((line_no, pid.strip(), raw))
+    return rows, errors
+
+
+def apply_feed(path: str | Path, store: VectorStore, chunk: int = 1000) -> UpdateReport:
+    """Apply a feed of partial records (``id`` plus the changed fields, JSON Lines) to the
+    products in ``store`` as payload updates: nothing is embedded, so a change that would alter
+    a product's vectors (its title, brand, category, … — anything in the dense or keyword text)
+    is refused for that line. Unknown ids and bad lines are reported by line and skipped; later
+    lines for an id apply on top of earlier ones. A product's ``payload_hash`` becomes that of
+    its updated record, so the next ``ingest`` of the catalog file sets the catalog's values
+    again unless the file has them too."""
+    started = time.perf_counter()
+    rows, errors = read_feed(path)
+    report = UpdateReport(errors=errors)
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
+        stored = {hit.product_id: hit.payload for hit in store.get(sorted({pid for _, pid, _ in part}))}
+        current: dict[str, tuple[Product, dict[str, Any]]] = {}
+        changed: dict[str, Product] = {}
+        for line_no, pid, fields in part:
+            if pid not in stored:
+                report.unknown.append(RowError(line_no, f"unknown product id {pid!r}"))
+                continue
+            if pid not in current:
+                payload = stored[pid]
+                own = {k: v for k, v in payload.items() if k not in DERIVED_KEYS}
+                current[pid] = (Product.model_validate(own), payload)
+            product, payload = current[pid]
+            result = validate_record({**product.model_dump(exclude={"image_vector"}), **fields}, line_no)
+            if isinstance(result, RowError):
+                report.errors.append(result)
+                continue
+            if (embedding_text(result), keyword_text(result)) != (embedding_text(product), keyword_text(product)):
+                report.errors.append(RowError(line_no, "changes the product's text (its vectors "
+                                                       "come from it); run `python -m recommender ingest`"))
+                continue
+            current[pid] = (result, payload)
+            changed[pid] = result
+        updates = []
+        for pid, product in changed.items():
+            old = current[pid][1]
+            if payload_hash(product) == old.get("payload_hash"):
+                report.unchanged += 1
+                continue
+            updates.append((pid, product_payload(product, vectors_hash=str(old.get("content_hash", "")))))
+        store.set_payloads(updates)
+        report.updated += len(updates)
+    store.flush()
+    report.errors.sort(key=lambda e: e.line)
+    report.seconds = time.perf_counter() - started
+    return report
