@@ -57,8 +57,9 @@ BATCH_SIZE = 256
 # encoder worker processes and the intra-op threads of each (docs/benchmarks.md §3)
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 WORKER_THREADS = 1
-# fewer products to embed than this are encoded in this process: starting workers costs seconds
-POOL_MIN = 1000
+# with ``workers=None``, fewer products to embed than this are encoded in this process: starting
+# the workers costs seconds (the demo shop's 1,200 products, evaluation, tests)
+POOL_MIN = 5000
 # seconds between two progress lines when the output is not a terminal
 PROGRESS_EVERY = 10.0
 
@@ -222,8 +223,8 @@ def ingest_products(
 ) -> IngestReport:
     """Ingest ``products`` into ``store`` (see the module docstring).
 
-    Products to embed are encoded in ``workers`` processes (:class:`EncodePool`; default
-    :data:`WORKERS`, 0: in this process) while this one stores the batches before them; each
+    Products to embed are encoded in ``workers`` processes (:class:`EncodePool`; None: :data:`WORKERS`
+    from :data:`POOL_MIN` products on, 0: in this process) while this one stores the batches before them; each
     batch of ``batch_size`` is committed with its hashes, so a run that is killed and started
     again embeds only what was not committed. ``progress`` sees each phase.
     """
@@ -281,9 +282,10 @@ def ingest_products(
     texts = {p.id: embedding_text(p) for p in to_embed}
     to_embed.sort(key=lambda p: -len(texts[p.id]))
     batches = [to_embed[i : i + batch_size] for i in range(0, len(to_embed), batch_size)]
-    workers = WORKERS if workers is None else workers
+    if workers is None:  # automatic: worker processes when there is enough to embed
+        workers = WORKERS if len(to_embed) >= POOL_MIN else 0
     pool = ahead = None
-    if workers > 0 and len(to_embed) >= POOL_MIN and hasattr(encoder, "spec"):
+    if workers > 0 and to_embed and hasattr(encoder, "spec"):
         from recommender.encoder import EncodePool
 
         # the workers load the model and start on the first batches while payloads are updated
