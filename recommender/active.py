@@ -41,13 +41,14 @@ from common.settings import ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
     from recommender.encoder import Encoder
-    from recommender.ingest import IngestReport
+    from recommender.ingest import IngestReport, UpdateReport
     from recommender.store.base import VectorStore
 
 log = logging.getLogger(__name__)
 
 POINTER = "active.json"
 STORES = "stores"
+PUBLISHING = "publishing.json"  # the store a publish is writing, until it is complete
 
 
 class PointerError(ValueError):
@@ -204,15 +205,63 @@ def _new_store_name(model: Path, settings: Settings) -> str:
     return f"{settings.collection}-{name}"
 
 
-def publish(model: Path, settings: Settings | None = None,
-            catalog: Path | None = None) -> tuple[Published, IngestReport]:
-    """Ingest ``catalog`` (default: AISLE_CATALOG) with ``model`` into a new store, then point
-    the pointer at it. Reuses the previous pair's store when it was built with this very model
-    (same folder and fingerprint: a rollback), so only catalog changes are ingested there."""
+def _unfinished(settings: Settings) -> Published | None:
+    """The store an interrupted publish was writing (see :func:`publish`), if it still exists."""
+    try:
+        marker = Published.from_dict(json.loads((settings.var_dir / PUBLISHING).read_text()), settings)
+    except (OSError, ValueError, TypeError):
+        return None
+    if marker.backend == "edge" and not Path(marker.store, "shard").is_dir():
+        return None
+    return marker
+
+
+def copy_edge_store(source: Path, target: Path) -> None:
+    """A copy of a Qdrant Edge store folder (shard and keyword statistics) that may be open in a
+    serving process, which only reads it; the copy is written next to ``target`` and renamed, so
+    a folder named ``target`` is always complete."""
+    tmp = target.with_name(target.name + ".copying")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(source, tmp)
+    tmp.rename(target)
+
+
+def _open_for_publish(model: Path, fingerprint: str, current: Published | None,
+                      settings: Settings) -> tuple[str, VectorStore]:
+    """Where to publish ``model``: the store an interrupted publish of it left, else the
+    rollback target when it is this very model, else (Qdrant Edge) a copy of the served store
+    when that is this model too, so only catalog changes are embedded; else a new store."""
+    from recommender.store import open_store
+
+    backend = settings.store_backend.lower()
+    candidates = [p for p in (_unfinished(settings), current.previous if current else None)
+                  if p is not None and (p.model, p.fingerprint, p.backend) == (model, fingerprint, backend)
+                  and not (current and p.store == current.store)]
+    for candidate in candidates:
+        try:
+            return candidate.store, open_store(store_settings(settings, backend, candidate.store))
+        except Exception as exc:  # noqa: BLE001 - e.g. still open in a server that lags behind
+            log.warning("not reusing %s (%s): publishing into a new store", candidate.store, exc)
+    location = _new_store_name(model, settings)
+    if (backend == "edge" and current is not None
+            and (current.model, current.fingerprint, current.backend) == (model, fingerprint, "edge")
+            and Path(current.store, "shard").is_dir()):
+        copy_edge_store(Path(current.store), Path(location))
+    return location, open_store(store_settings(settings, backend, location))
+
+
+def publish(model: Path, settings: Settings | None = None, catalog: Path | None = None,
+            **options: Any) -> tuple[Published, IngestReport]:
+    """Ingest ``catalog`` (default: AISLE_CATALOG) with ``model`` into a store nobody serves,
+    then point the pointer at it (``options`` go to :func:`recommender.ingest.ingest`).
+
+    The store (see :func:`_open_for_publish`) is recorded in ``var/publishing.json`` before the
+    ingest starts: a publish that is interrupted (even killed) continues in that store the next
+    time the same model is published, and the pointer moves only once the ingest is complete.
+    """
     from recommender.encoder import model_fingerprint
     from recommender.image import get_image_encoder
     from recommender.ingest import ingest
-    from recommender.store import open_store
 
     settings = settings or get_settings()
     backend = settings.store_backend.lower()
@@ -229,38 +278,94 @@ def publish(model: Path, settings: Settings | None = None,
     encoder = load_encoder(model, settings)
     fingerprint = model_fingerprint(model)
 
-    store = None
-    previous = current.previous if current else None
-    if previous and (previous.model, previous.fingerprint, previous.backend) == (
-            model, fingerprint, backend):
-        try:
-            location = previous.store
-            store = open_store(store_settings(settings, backend, location))
-        except Exception as exc:  # noqa: BLE001 - e.g. still open in a server that lags behind
-            log.warning("not reusing %s (%s): publishing into a new store", previous.store, exc)
-            store = None
-    if store is None:
-        location = _new_store_name(model, settings)
-        store = open_store(store_settings(settings, backend, location))
+    location, store = _open_for_publish(model, fingerprint, current, settings)
+    marker = Published(model, backend, location, datetime.now(UTC).isoformat(timespec="seconds"),
+                       fingerprint)
+    write_text_atomic(settings.var_dir / PUBLISHING, json.dumps(marker.to_dict(settings), indent=2) + "\n")
     try:
         report = ingest(catalog, store, encoder, image_encoder=get_image_encoder(settings),
-                        image_dir=settings.image_dir or None)
+                        image_dir=settings.image_dir or None, **options)
     finally:
         store.close()
 
     # the rollback target: the pair served until now, unless that is this model again
     rollback = current.previous if current and current.model == model else current
-    published = Published(model, backend, location,
-                          datetime.now(UTC).isoformat(timespec="seconds"), fingerprint,
-                          replace(rollback, previous=None) if rollback else None)
-    write_pointer(published, settings)
+    published = _switch_to(replace(marker, previous=replace(rollback, previous=None) if rollback else None),
+                           current, rollback, settings)
     log.info("published %s with store %s (%s)", model, location, report.summary())
+    return published, report
+
+
+def _switch_to(published: Published, current: Published | None, rollback: Published | None,
+               settings: Settings) -> Published:
+    """Write the pointer, forget the finished publish and delete stores nobody needs now."""
+    published = replace(published, published_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    write_pointer(published, settings)
+    (settings.var_dir / PUBLISHING).unlink(missing_ok=True)
     keep = {published.store} | {p.store for p in (current, rollback) if p is not None}
     try:
         prune(settings, keep)
     except Exception:  # published all the same; old stores are deleted next time
         log.exception("could not delete old published stores")
-    return published, report
+    return published
+
+
+def update_served(feed: Path, settings: Settings | None = None) -> tuple[UpdateReport, Published | None]:
+    """Apply a price or stock feed (:func:`recommender.ingest.apply_feed`) to the products being
+    served, without re-embedding and without a moment in which nothing answers.
+
+    Qdrant server: in place, in the served collection (the server answers throughout; each
+    product's update is atomic). Qdrant Edge: a store open in a serving process cannot be
+    written by another, and a served store is never written in place: the served store is
+    copied, the feed applied to the copy and the pointer switched to it (the same model, so a
+    running process swaps the store only) — a first pointer, when none existed. An Edge store
+    nobody has open is updated in place. Returns the report and the new pair, if one was
+    published.
+    """
+    from recommender.encoder import model_fingerprint, resolve_model_path
+    from recommender.ingest import apply_feed
+    from recommender.store import open_store
+    from recommender.store.base import StoreInUse
+
+    settings = settings or get_settings()
+    backend = settings.store_backend.lower()
+    feed = Path(feed)
+    if not feed.is_file():
+        raise FileNotFoundError(f"feed {feed} not found")
+    current = read_active(settings)
+    if backend != "edge" or current is None:
+        target = store_settings(settings, backend, current.store) if current else settings
+        try:
+            store = open_store(target)
+        except StoreInUse:  # the unpublished store, served by a running process
+            store = None
+        if store is not None:
+            with store:
+                if store.count() == 0:
+                    raise ValueError("the store is empty; run `python -m recommender ingest CATALOG` first")
+                return apply_feed(feed, store), None
+    if current is not None:
+        source, model, fingerprint, rollback = Path(current.store), current.model, current.fingerprint, current.previous
+    else:
+        source, model, rollback = settings.store_path, resolve_model_path(settings).resolve(), None
+        fingerprint = model_fingerprint(model)
+    location = _new_store_name(model, settings)
+    copy_edge_store(source, Path(location))
+    try:
+        with open_store(store_settings(settings, "edge", location)) as store:
+            if current is None and embedded_by(store) not in (None, model.name):
+                raise ValueError(f"the store's vectors come from {embedded_by(store)}, the configured "
+                                 f"model is {model.name}: run `python -m recommender ingest`")
+            report = apply_feed(feed, store)
+    except BaseException:
+        shutil.rmtree(location, ignore_errors=True)
+        raise
+    if report.updated == 0:  # nothing changed: keep serving what is served
+        shutil.rmtree(location, ignore_errors=True)
+        return report, None
+    published = Published(model, "edge", location, "", fingerprint,
+                          replace(rollback, previous=None) if rollback else None)
+    return report, _switch_to(published, current, rollback, settings)
 
 
 def prune(settings: Settings, keep: set[str]) -> list[str]:

@@ -158,7 +158,7 @@ class LoadReport:
     errors: list[RowError]
 
 
-def _validate(raw: Mapping[str, Any], line: int) -> Product | RowError:
+def validate_record(raw: Mapping[str, Any], line: int) -> Product | RowError:
     try:
         return Product.model_validate(raw)
     except ValidationError as exc:
@@ -182,7 +182,7 @@ def iter_jsonl(path: Path) -> Iterator[Product | RowError]:
             if not isinstance(raw, dict):
                 yield RowError(line_no, "a record must be a JSON object")
                 continue
-            yield _validate(raw, line_no)
+            yield validate_record(raw, line_no)
 
 
 def iter_csv(path: Path, column_map: Mapping[str, str] | None = None) -> Iterator[Product | RowError]:
@@ -193,7 +193,7 @@ def iter_csv(path: Path, column_map: Mapping[str, str] | None = None) -> Iterato
         for row in reader:
             line_no = reader.line_num
             raw = {mapping.get(k, k): v for k, v in row.items() if k is not None and v not in (None, "")}
-            yield _validate(raw, line_no)
+            yield validate_record(raw, line_no)
 
 
 def iter_catalog(path: str | Path, column_map: Mapping[str, str] | None = None) -> Iterator[Product | RowError]:

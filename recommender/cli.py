@@ -1,4 +1,4 @@
-"""``python -m recommender {ingest,search,eval,check-onnx,bench,finetune}`` (docs/architecture.md §3.3)."""
+"""``python -m recommender {ingest,update,search,eval,check-onnx,bench,finetune}`` (docs/architecture.md §3.3)."""
 
 from __future__ import annotations
 
@@ -28,31 +28,54 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from recommender.active import pointer_in_use, publish
     from recommender.encoder import get_encoder, resolve_model_path
     from recommender.image import get_image_encoder
-    from recommender.ingest import ingest
+    from recommender.ingest import Progress, ingest
     from recommender.store import open_store
+    from recommender.store.base import StoreInUse
 
     settings = get_settings()
+    options = {"progress": Progress(sys.stderr, every=args.progress_every),
+               "workers": args.workers, "threads": args.threads, "batch_size": args.batch_size}
     if pointer_in_use(settings):
         # blue/green (recommender/active.py): never write a store that is being served; publish
         # the newest model with this catalog into a new store and switch the pointer
         try:
-            published, report = publish(resolve_model_path(settings), settings, args.catalog)
+            published, report = publish(resolve_model_path(settings), settings, args.catalog, **options)
         except (FileNotFoundError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         print(f"published {published.model.name} into {published.store}", file=sys.stderr)
     else:
-        store = open_store()
+        try:
+            store = open_store()
+        except StoreInUse as exc:
+            print(f"error: {exc}; stop it first, or publish (docs/architecture.md §2.5)", file=sys.stderr)
+            return 2
         try:
             report = ingest(args.catalog, store, get_encoder(),
                             image_encoder=get_image_encoder(settings),
-                            image_dir=settings.image_dir or None)
+                            image_dir=settings.image_dir or None, **options)
         except (FileNotFoundError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         finally:
             store.close()
     for error in report.errors:
+        print(f"skipped {error}", file=sys.stderr)
+    print(json.dumps(report.to_dict()) if args.json else report.summary())
+    return 0
+
+
+def _cmd_update(args: argparse.Namespace) -> int:
+    from recommender.active import PointerError, update_served
+
+    try:
+        report, published = update_served(args.feed)
+    except (FileNotFoundError, ValueError, PointerError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if published is not None:
+        print(f"published {published.model.name} into {published.store}", file=sys.stderr)
+    for error in report.skipped:
         print(f"skipped {error}", file=sys.stderr)
     print(json.dumps(report.to_dict()) if args.json else report.summary())
     return 0
@@ -181,7 +204,19 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                                       "or publish it with the newest model once a pointer exists")
     p.add_argument("catalog", type=Path)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--workers", type=int, default=None,
+                   help="encoder processes (default: one per core, at most 4; 0: this process)")
+    p.add_argument("--threads", type=int, default=1, help="intra-op threads per encoder process")
+    p.add_argument("--batch-size", type=int, default=256, help="products per stored batch")
+    p.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
+                   help="seconds between progress lines when stderr is not a terminal")
     p.set_defaults(func=_cmd_ingest)
+
+    p = sub.add_parser("update", help="apply a price or stock feed (JSON Lines: id plus the "
+                                      "changed fields) as payload updates, without re-embedding")
+    p.add_argument("feed", type=Path)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_update)
 
     p = sub.add_parser("search", help="what the bot would show for a message")
     p.add_argument("text")

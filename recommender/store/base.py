@@ -42,6 +42,10 @@ INDEXED_FIELDS: dict[str, str] = {
     "gender": "keyword",
 }
 
+class StoreInUse(RuntimeError):
+    """An embedded store that another process has open (Qdrant Edge locks a shard's WAL)."""
+
+
 _NAMESPACE = uuid.UUID("5b0b7d8e-2f4c-4a43-9d55-6b1f0c2a7e11")
 
 
@@ -130,6 +134,11 @@ class VectorStore(ABC):
     @abstractmethod
     def set_payload(self, product_id: str, payload: dict[str, Any]) -> None:
         """Replace the payload of one point, keeping its vectors."""
+
+    def set_payloads(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        """:meth:`set_payload` for each (product id, payload); backends may send them at once."""
+        for product_id, payload in items:
+            self.set_payload(product_id, payload)
 
     @abstractmethod
     def delete(self, product_ids: list[str]) -> None: ...

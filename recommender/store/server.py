@@ -143,6 +143,14 @@ class ServerStore(VectorStore):
     def set_payload(self, product_id: str, payload: dict[str, Any]) -> None:
         self.client.overwrite_payload(self.collection, payload, points=[point_id(product_id)], wait=True)
 
+    def set_payloads(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        if items:
+            self.client.batch_update_points(self.collection, [
+                qm.OverwritePayloadOperation(overwrite_payload=qm.SetPayload(
+                    payload=payload, points=[point_id(product_id)]))
+                for product_id, payload in items
+            ], wait=True)
+
     def delete(self, product_ids: list[str]) -> None:
         if product_ids:
             self.client.delete(

@@ -30,6 +30,13 @@ def test_bench_reports_every_figure(tmp_path):
         p50, p95 = scale[key]
         assert 0 < p50 <= p95, key
     assert scale["edge_first_query_ms"] > 0
-    assert results["ingest"]["products"] == 150 and results["ingest"]["backend"] == "torch"
+    ingest = results["ingest"]
+    assert ingest["products"] == ingest["added"] == 150 and ingest["backend"] == "torch"
+    # the pipeline against its parts, measured on the same catalog in the same run
+    for key in ("encode_s", "index_s", "upsert_s", "index_build_s", "seconds", "cpu_s"):
+        assert ingest[key] >= 0, key
+    assert ingest["floor_s"] == round(ingest["encode_s"] + ingest["index_s"], 1)
+    assert ingest["ratio"] > 0 and 0 < ingest["recall@10"] <= 1 and 0 < ingest["recall@10_filtered"] <= 1
+    assert "encoding alone" in done.stdout and "storing and indexing those vectors alone" in done.stdout
     assert "100,000: " in done.stdout and "extrapolated" in done.stdout
     assert results["peak_rss_mb"] > 0
