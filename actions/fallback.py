@@ -1,4 +1,6 @@
-"""Fallback: ask to rephrase once; the second fallback in a row hands over to a human."""
+"""Fallback: a message the NLU was unsure of is first tried on the FAQ (a follow-up question such
+as "and do I pay for return shipping?" is often too short for the intent classifier, not for the
+FAQ's own threshold); else ask to rephrase once; the second fallback in a row hands over."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import latest_text, off_loop
+from actions.faq import faq_answer
 from actions.handoff import handoff
 
 FALLBACK_ACTION = "action_default_fallback"
@@ -38,6 +42,10 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        answer = await off_loop(faq_answer, latest_text(tracker), None)
+        if answer is not None:
+            dispatcher.utter_message(response="utter_faq_answer", answer=answer.answer)
+            return [SlotSet("consecutive_fallbacks", 0)]
         count = previous_fallbacks(tracker.events) + 1
         if count >= HANDOFF_AFTER:
             return handoff(dispatcher, tracker)
