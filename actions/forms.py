@@ -25,6 +25,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -51,6 +52,8 @@ ESCAPE_INTENTS = frozenset({"contact_human_agent", "deny"})
 DECLINED = "declined"  # order_confirmed after a "no"
 UNCLEAR = "unclear"  # order_confirmed after a yes that was not clearly one (asked again)
 UNCLEAR_ITEMS = "?"
+# words besides the order number or e-mail in a reply that only answers ("sorry, try x@y.com")
+MAX_ANSWER_WORDS = 4
 
 # a 5-digit order number inside free text: "ORD-10427", "ord10427", "order #10427", "10427"
 _ORDER_IN_TEXT = re.compile(r"\b(?:ord(?:er)?)?\s*[#:_\-]?\s*(\d{5})\b", re.IGNORECASE)
@@ -197,9 +200,50 @@ def plan_key(request: str, outcome: Outcome) -> str:
     ))  # fmt: skip
 
 
+def request_before_answer(tracker: Tracker) -> tuple[bool, str | None]:
+    """(True, the request before this message) when this message only answers the question the
+    form asked ("it's x@example.com" to "what's your e-mail?") and yet changed ``order_request``:
+    the NLU read the bare answer as another request (an e-mail as ``get_invoice``). An answer
+    does not change what the form is for; a sentence that asks for something else does."""
+    requested = tracker.get_slot("requested_slot")
+    if requested not in ("order_id", "email"):
+        return False, None
+    text = latest_text(tracker)
+    found = _EMAIL_IN_TEXT.search(text) if requested == "email" else _ORDER_IN_TEXT.search(text)
+    if not found:
+        return False, None
+    rest = _WORD.findall(_EMAIL_IN_TEXT.sub(" ", _ORDER_IN_TEXT.sub(" ", text)))
+    if len(rest) > MAX_ANSWER_WORDS:
+        return False, None
+    before, changed, seen_user = None, False, False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                continue
+            seen_user = True
+        elif event.get("event") == "slot" and event.get("name") == "order_request":
+            if not seen_user:
+                changed = True
+            else:
+                before = event.get("value")
+                break
+    if changed and before != tracker.get_slot("order_request"):
+        return True, before
+    return False, None
+
+
 class ValidateOrderForm(FormValidationAction):
     def name(self) -> str:
         return "validate_order_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        keep, request = request_before_answer(tracker)
+        if keep:
+            tracker.slots["order_request"] = request
+        events = await super().run(dispatcher, tracker, domain)
+        return [SlotSet("order_request", request), *events] if keep else events
 
     async def required_slots(
         self,

@@ -14,7 +14,8 @@ from tests.actions.dialogue import Dialogue
 MAYA, SOFIA, AISHA, YUKI = "maya.tan@example.com", "sofia.rossi@example.com", "aisha.khan@example.com", "yuki.sato@example.com"  # fmt: skip
 OWNERS = {"ORD-10401": MAYA, "ORD-10427": MAYA, "ORD-10405": SOFIA, "ORD-10455": SOFIA,
           "ORD-10407": AISHA, "ORD-10415": YUKI, "ORD-10409": "hannah.fischer@example.com",
-          "ORD-10450": "marcus.reid@example.com", "ORD-10402": "liam.walker@example.com"}  # fmt: skip
+          "ORD-10450": "marcus.reid@example.com", "ORD-10402": "liam.walker@example.com",
+          "ORD-10439": "daniel.kim@example.com"}  # fmt: skip
 DAY = re.compile(r"^[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+( \d{4})?$")
 
 
@@ -88,6 +89,9 @@ FLOWS = [
                                                      ("liam.walker@example.com", "inform"),
                                                      ("that's rubbish, can I speak to a manager?", "contact_human_agent")],
      [["utter_ask_email"], ["utter_outside_return_window"], ["utter_handoff"]], {}),
+    ("refund: a bare e-mail read as another request keeps the request",
+     [("I want a refund", "get_refund"), ("ORD-10439", "inform"), ("it's daniel.kim@example.com", "get_invoice")],
+     [["utter_ask_order_id"], ["utter_ask_email"], ["utter_return_exists", "utter_refund_pending"]], {}),
     ("return: not delivered yet", [("can I return ORD-10427?", "get_refund"), (MAYA, "inform")],
      [["utter_ask_email"], ["utter_not_delivered_yet"]], {}),
     ("track: id and e-mail in one message, then an address change refused at once",
