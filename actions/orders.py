@@ -121,8 +121,9 @@ def refusal(
             amount = _money(status, "total")
             dispatcher.utter_message(response="utter_return_not_shipped", amount=amount, **fields)
         elif status.get("status") == "shipped":
-            response = {"address_locked": "utter_address_locked", "already_shipped": "utter_cancel_shipped"}
-            dispatcher.utter_message(response=response.get(code, "utter_not_delivered_yet"), **fields)
+            response = {"cancel_order": "utter_cancel_shipped", "change_shipping_address": "utter_address_locked",
+                        "change_order": "utter_change_shipped"}  # fmt: skip
+            dispatcher.utter_message(response=response.get(request, "utter_not_delivered_yet"), **fields)
         else:  # delivered: a cancel or a new address is too late; a return may still be possible
             back = shop.request_return(order_id, email, preview=True)
             delivered = format_day(status.get("delivered_at"))
@@ -251,8 +252,14 @@ def _run_request(
         dispatcher.utter_message(response="utter_service_unavailable")
     elif request == "change_order":
         status = outcome.data["status"]
-        response = "utter_change_order_options" if status in OPEN_STATUSES else "utter_order_locked"
-        dispatcher.utter_message(response=response, order_id=order_id, status=status)
+        if status in OPEN_STATUSES:
+            dispatcher.utter_message(response="utter_change_order_options", order_id=order_id, status=status)
+        else:  # what can still be done, as for a cancellation the shop refuses
+            from shop.backend import Outcome
+
+            code = {"cancelled": "already_cancelled", "returned": "already_returned",
+                    "refunded": "already_returned"}.get(status, "already_shipped")  # fmt: skip
+            return refusal(dispatcher, tracker, request, Outcome(False, code, {"order_id": order_id}))
     else:
         status_response(dispatcher, outcome.data)
     return []

@@ -213,3 +213,10 @@ class TestVerificationPerOrder:
                                        ("hmm, maybe it's ORD-10448", "inform")])  # fmt: skip
         assert dialogue.turns[0].responses == ["utter_order_not_found", "utter_ask_order_id"]
         assert dialogue.turns[1].responses[0].startswith("utter_order_status_")
+
+
+async def test_a_shipped_order_cannot_be_changed_and_nothing_is_offered(services, domain):
+    dialogue = await talk(domain, [(f"I want to change my order ORD-10427, {MAYA}", "change_order")])
+    [message] = dialogue.turns[-1].messages
+    assert message["response"] == "utter_change_shipped" and message["tracking"].startswith("https://")
+    assert not message["buttons"]
