@@ -51,6 +51,27 @@ def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
+# An explicit yes to a change: a yes word, and nothing that takes it back or hedges it.
+_YES = re.compile(
+    r"\b(yes|yeah|yep|yup|yea|ya|y|sure|ok|okay|k|correct|right|absolutely|definitely|"
+    r"of course|confirm|confirmed|go ahead|go for it|do it|do that|please do|proceed|fine|"
+    r"alright|all right|affirmative|indeed|exactly|perfect|sounds good|that works|agreed?)\b",
+    re.IGNORECASE,
+)
+_HEDGE = re.compile(
+    r"\?|\b(no|not|nope|nah|don'?t|do not|never|wait|hold on|stop|rather|unless|but|maybe|"
+    r"perhaps|hmm|later|instead|if|what|how|why|when|which|wrong)\b",
+    re.IGNORECASE,
+)
+
+
+def is_explicit_yes(text: str) -> bool:
+    """"yes please", "ok go ahead", "sure, cancel it": a yes with nothing hedging it (no
+    question, "but", "wait", "not" …). A change is made only on such a yes."""
+    text = " ".join((text or "").replace("’", "'").split())
+    return bool(_YES.search(text)) and not _HEDGE.search(text)
+
+
 def ordinal_positions(tracker: Tracker) -> list[int]:
     """Ordinals of the latest message as list positions (0-based; -1 = last).
 

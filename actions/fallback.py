@@ -1,4 +1,12 @@
-"""Fallback: ask to rephrase once; the second fallback in a row hands over to a human."""
+"""Fallback, for a message the NLU was unsure of.
+
+- When its best guess is a human or a complaint, that is acted on: a missed request for a person
+  costs far more than an unneeded one ("this is useless, get me a human").
+- Else, unless the best guess is shopping, the FAQ is tried with a stricter bar than its own
+  (``FAQ_MIN_SCORE``): a follow-up question such as "and do I pay for return shipping?" is often
+  too short for the intent classifier, not for the FAQ.
+- Else ask to rephrase once; the second fallback in a row hands over.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +16,28 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import is_strongly_negative, latest_text, off_loop
+from actions.faq import faq_answer
 from actions.handoff import handoff
 
 FALLBACK_ACTION = "action_default_fallback"
 HANDOFF_AFTER = 2  # consecutive fallbacks
 _IGNORED = {"action_listen", "action_extract_slots", "action_session_start", "action_default_fallback"}
+# The FAQ answers a fallback message only above this cosine score (its own bar is 0.55): with
+# the base MiniLM, follow-up policy questions score 0.65–0.95, shopping fragments ("for a man,
+# size M") up to 0.6.
+FAQ_MIN_SCORE = 0.65
+SHOPPING_INTENTS = frozenset({
+    "search_product", "refine_search", "product_details", "compare_products", "add_to_cart",
+    "view_cart", "show_more", "more_like_this", "reject_product", "start_over", "inform",
+})  # fmt: skip
+
+
+def best_guess(tracker: Tracker) -> str | None:
+    """The NLU's most likely intent other than the fallback itself."""
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    names = [item.get("name") for item in ranking if item.get("name") != "nlu_fallback"]
+    return names[0] if names else None
 
 
 def previous_fallbacks(events: list[dict[str, Any]]) -> int:
@@ -38,6 +63,14 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        guess, text = best_guess(tracker), latest_text(tracker)
+        if guess == "contact_human_agent" or (guess == "complaint" and is_strongly_negative(text)):
+            return handoff(dispatcher, tracker, response="utter_handoff" if guess == "contact_human_agent"
+                           else "utter_complaint_handoff")  # fmt: skip
+        answer = None if guess in SHOPPING_INTENTS else await off_loop(faq_answer, text, None)
+        if answer is not None and answer.score >= FAQ_MIN_SCORE:
+            dispatcher.utter_message(response="utter_faq_answer", answer=answer.answer)
+            return [SlotSet("consecutive_fallbacks", 0)]
         count = previous_fallbacks(tracker.events) + 1
         if count >= HANDOFF_AFTER:
             return handoff(dispatcher, tracker)

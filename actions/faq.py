@@ -22,8 +22,18 @@ FAQ_INTENTS = (
     "payment_issue", "check_cancellation_fee", "contact_customer_service", "review",
     "newsletter_subscription", "create_account", "delete_account", "edit_account",
     "recover_password", "registration_problems", "switch_account", "set_up_shipping_address",
-    "place_order",
+    "place_order", "track_refund",
 )  # fmt: skip
+
+
+def faq_answer(text: str, intent: str | None) -> Any:
+    """The FAQ's answer to ``text`` (entries of ``intent`` preferred when it is a knowledge
+    question), or None; a broken FAQ never breaks the conversation (blocking)."""
+    try:
+        return get_services().faq.answer(text, intent if intent in FAQ_INTENTS else None)
+    except Exception:  # the FAQ is optional help
+        logger.exception("FAQ lookup failed")
+        return None
 
 
 class ActionAnswerFaq(Action):
@@ -33,14 +43,7 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        intent = latest_intent(tracker)
-        try:
-            answer = await off_loop(
-                get_services().faq.answer, latest_text(tracker), intent if intent in FAQ_INTENTS else None
-            )
-        except Exception:  # the FAQ is optional help: never break the conversation over it
-            logger.exception("FAQ lookup failed")
-            answer = None
+        answer = await off_loop(faq_answer, latest_text(tracker), latest_intent(tracker))
         if answer is None:
             dispatcher.utter_message(response="utter_faq_unknown")
             return [SlotSet("pending_offer", "handoff")]

@@ -1,27 +1,80 @@
-"""Validation of the order form: order id, then the e-mail on the order, checked in the shop data.
+"""The order form: which order (verified against the shop data), then what the request needs,
+then — for a change — an explicit yes to exactly what will happen.
 
-An unknown order id is asked again; a wrong e-mail is said so and asked again, and after
-``MAX_EMAIL_FAILURES`` the form stops (no required slots left) and ``action_order_request``
-offers a human. Once verified, an address change adds ``shipping_address`` and a return
-adds ``return_reason`` to the form.
+Verification is per order: an e-mail shown to be the customer's in this conversation covers that
+customer's orders (``verified_emails``); another customer's order is asked its own e-mail. Every
+wrong e-mail typed for an existing order counts in ``verification_failures`` for the whole
+conversation; the ``MAX_EMAIL_FAILURES``-th locks order actions (the form stops asking and
+``action_order_request`` says how to reach a person).
+
+Once the order is verified, the request adds its slots — only when the shop says the change is
+possible at all (a shipped order is not asked for a new address): a return asks which items
+(when more than one is still kept) and the reason (a short list), an address change the new
+address; every change (cancel, return, address) then asks ``order_confirmed``, stated by
+``action_ask_order_confirmed`` from the shop's own preview. The slot holds the key of the plan
+the shopper said yes to, so a yes never carries over to another order, item list or amount.
+
+Replies are read for the slot asked; a reply that is another request ("talk to a human", "never
+mind", a question, a product search) is left to the rules (``data/rules/orders.yml``), which
+answer it and resume or end the form.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import entity_values, latest_text, off_loop
+from actions.common import entity_values, is_explicit_yes, latest_intent, latest_text, off_loop
 from actions.services import get_services
 
+if TYPE_CHECKING:
+    from shop.backend import Outcome
+
 MAX_EMAIL_FAILURES = 3
+# the requests that change an order: stated, then done only on an explicit yes
+CHANGES = ("cancel_order", "get_refund", "change_shipping_address")
+# the intents that open each request (order_request's from_intent mappings in domain.yml)
+REQUEST_INTENTS = {
+    "track_order": ("track_order",), "cancel_order": ("cancel_order",),
+    "change_order": ("change_order",), "change_shipping_address": ("change_shipping_address",),
+    "get_refund": ("get_refund",), "track_refund": ("track_refund",),
+    "get_invoice": ("get_invoice", "check_invoice"),
+}  # fmt: skip
+# intents a reply to the form's question can come with; anything else is another request
+ANSWER_INTENTS = frozenset({"inform", "nlu_fallback", "affirm", "out_of_scope", "complaint"})
+# never an answer, whatever words the message has
+ESCAPE_INTENTS = frozenset({"contact_human_agent", "deny"})
+DECLINED = "declined"  # order_confirmed after a "no"
+UNCLEAR = "unclear"  # order_confirmed after a yes that was not clearly one (asked again)
+UNCLEAR_ITEMS = "?"
+# words besides the order number or e-mail in a reply that only answers ("sorry, try x@y.com")
+MAX_ANSWER_WORDS = 4
+
 # a 5-digit order number inside free text: "ORD-10427", "ord10427", "order #10427", "10427"
 _ORDER_IN_TEXT = re.compile(r"\b(?:ord(?:er)?)?\s*[#:_\-]?\s*(\d{5})\b", re.IGNORECASE)
 _EMAIL_IN_TEXT = re.compile(r"[^@\s<>()\"',;]+@[^@\s<>()\"',;]+\.[a-z]{2,}", re.IGNORECASE)
+# an order number with its prefix ("ORD-10427", "order #10427"): not part of an address (a bare
+# 5-digit number may be a ZIP code)
+_ORDER_REF = re.compile(r"\bord(?:er)?\s*(?:no\.?|number)?\s*[#:_\-]?\s*\d{5}\b", re.IGNORECASE)
+# a street address inside a sentence: from a house number followed by a word, to the end
+_ADDRESS_START = re.compile(r"\b\d{1,6}[a-z]?\s+[a-z]", re.IGNORECASE)
+_ADDRESS_TAIL = re.compile(r"[\s,.!?]*\b(instead|please|pls|thanks|thank you|asap)\b[\s,.!?]*$|[\s,.!?]+$", re.I)
+_ALL_ITEMS = re.compile(r"\b(all|everything|both|entire|whole order|all of them|every item)\b", re.I)
+_WORD = re.compile(r"[a-z]+", re.IGNORECASE)
+_ITEM_NUMBER = re.compile(r"\b(?:item|line|number|no\.?|#)\s*(\d{1,2})\b|^\s*(\d{1,2})\s*$", re.I)
+_ORDINAL_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+                  "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6}  # fmt: skip
+# words of a reply that never pick an item by its title
+_NOT_TITLE_WORDS = frozenset((
+    "the", "and", "for", "from", "with", "this", "that", "these", "those", "one", "ones",
+    "thing", "things", "item", "items", "order", "want", "would", "like", "return", "send",
+    "back", "please", "just", "only", "them", "they", "also", "too", "all", "not", "but",
+))  # fmt: skip
 # a syntactically valid address that belongs to no customer, to ask "does this order exist?"
 _PROBE_EMAIL = "probe@invalid.example"
 
@@ -38,14 +91,159 @@ def _normalise_email(text: str | None) -> str | None:
     return normalise_email(text)
 
 
+def is_locked(tracker: Tracker) -> bool:
+    """Order actions stop for this conversation after too many wrong e-mails."""
+    return (tracker.get_slot("verification_failures") or 0) >= MAX_EMAIL_FAILURES
+
+
 def is_verified(tracker: Tracker) -> bool:
     order_id = tracker.get_slot("order_id")
-    return bool(order_id and tracker.get_slot("email") and tracker.get_slot("verified_order_id") == order_id)
+    return bool(
+        order_id
+        and tracker.get_slot("email")
+        and tracker.get_slot("verified_order_id") == order_id
+        and not is_locked(tracker)
+    )
+
+
+def request_of(tracker: Tracker) -> str:
+    return tracker.get_slot("order_request") or "track_order"
+
+
+def request_text(tracker: Tracker) -> str:
+    """The shopper's message that asked for the current request ("I want to return the
+    backpack from ORD-10455"): the latest user message with one of its intents."""
+    intents = REQUEST_INTENTS.get(request_of(tracker), ())
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if name in intents:
+            return event.get("text") or ""
+    return ""
+
+
+def given_now(tracker: Tracker, email: str) -> bool:
+    """Did the shopper type this e-mail in the latest message (not an earlier one in a slot)?"""
+    typed = [_normalise_email(v) for v in entity_values(tracker, "email")]
+    typed += [_normalise_email(m) for m in _EMAIL_IN_TEXT.findall(latest_text(tracker))]
+    return email in typed
+
+
+def address_in_text(text: str) -> str | None:
+    """A street address inside a sentence ("… the address to 22 Elm Road, Portland?"), without
+    order numbers or e-mails; None when there is none that could be one."""
+    from shop.rules import valid_address_text
+
+    text = _EMAIL_IN_TEXT.sub(" ", _ORDER_REF.sub(" ", text or ""))
+    match = _ADDRESS_START.search(text)
+    if not match:
+        return None
+    address = " ".join(text[match.start() :].split())
+    while (shorter := _ADDRESS_TAIL.sub("", address)) != address:
+        address = shorter
+    return address if valid_address_text(address) else None
+
+
+def match_items(text: str, lines: list[dict[str, Any]]) -> list[int]:
+    """Line numbers of ``lines`` a reply picks: "all of them", "the second one", "item 2",
+    or words of their titles ("the backpack"); empty when it picks none."""
+    if not lines:
+        return []
+    if _ALL_ITEMS.search(text):
+        return [line["line_no"] for line in lines]
+    positions: list[int] = []
+    for match in _ITEM_NUMBER.finditer(text):
+        positions.append(int(match.group(1) or match.group(2)))
+    words = [w.lower() for w in _WORD.findall(text)]
+    positions += [_ORDINAL_WORDS[w] for w in words if w in _ORDINAL_WORDS]
+    if "last" in words:
+        positions.append(len(lines))
+    chosen = [lines[p - 1]["line_no"] for p in positions if 1 <= p <= len(lines)]
+    wanted = {_stem(w) for w in words if len(w) >= 3 and w not in _NOT_TITLE_WORDS}
+    for line in lines:
+        title = {_stem(w.lower()) for w in _WORD.findall(line["title"])}
+        if wanted & title and line["line_no"] not in chosen:
+            chosen.append(line["line_no"])
+    return sorted(set(chosen))
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def preview(tracker: Tracker) -> Outcome | None:
+    """What the current change would do, from the shop (blocking; None for other requests)."""
+    shop = get_services().shop
+    request, order_id, email = request_of(tracker), tracker.get_slot("order_id"), tracker.get_slot("email")
+    if request == "cancel_order":
+        return shop.cancel_order(order_id, email, preview=True)
+    if request == "get_refund":
+        items = [i for i in tracker.get_slot("return_items") or [] if isinstance(i, int)]
+        return shop.request_return(
+            order_id, email, reason=tracker.get_slot("return_reason"), item_ids=items or None, preview=True
+        )
+    if request == "change_shipping_address":
+        return shop.change_shipping_address(
+            order_id, email, tracker.get_slot("shipping_address") or "", preview=True
+        )
+    return None
+
+
+def plan_key(request: str, outcome: Outcome) -> str:
+    """What a yes is given to: the request, the order and everything the shopper was told."""
+    data = outcome.data
+    items = ",".join(str(line.get("line_no")) for line in data.get("items") or [])
+    return "|".join(str(part) for part in (
+        request, data.get("order_id"), items, data.get("reason") or "", data.get("new_address") or "",
+        data.get("refund_amount"),
+    ))  # fmt: skip
+
+
+def request_before_answer(tracker: Tracker) -> tuple[bool, str | None]:
+    """(True, the request before this message) when this message only answers the question the
+    form asked ("it's x@example.com" to "what's your e-mail?") and yet changed ``order_request``:
+    the NLU read the bare answer as another request (an e-mail as ``get_invoice``). An answer
+    does not change what the form is for; a sentence that asks for something else does."""
+    requested = tracker.get_slot("requested_slot")
+    if requested not in ("order_id", "email"):
+        return False, None
+    text = latest_text(tracker)
+    found = _EMAIL_IN_TEXT.search(text) if requested == "email" else _ORDER_IN_TEXT.search(text)
+    if not found:
+        return False, None
+    rest = _WORD.findall(_EMAIL_IN_TEXT.sub(" ", _ORDER_IN_TEXT.sub(" ", text)))
+    if len(rest) > MAX_ANSWER_WORDS:
+        return False, None
+    before, changed, seen_user = None, False, False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                continue
+            seen_user = True
+        elif event.get("event") == "slot" and event.get("name") == "order_request":
+            if not seen_user:
+                changed = True
+            else:
+                before = event.get("value")
+                break
+    if changed and before != tracker.get_slot("order_request"):
+        return True, before
+    return False, None
 
 
 class ValidateOrderForm(FormValidationAction):
     def name(self) -> str:
         return "validate_order_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        keep, request = request_before_answer(tracker)
+        if keep:
+            tracker.slots["order_request"] = request
+        events = await super().run(dispatcher, tracker, domain)
+        return [SlotSet("order_request", request), *events] if keep else events
 
     async def required_slots(
         self,
@@ -54,15 +252,21 @@ class ValidateOrderForm(FormValidationAction):
         tracker: Tracker,
         domain: DomainDict,
     ) -> list[str]:
-        if (tracker.get_slot("verification_failures") or 0) >= MAX_EMAIL_FAILURES:
-            return []  # stop asking: action_order_request offers a human
+        if is_locked(tracker):
+            return []  # stop asking: action_order_request says how to reach a person
         slots = list(domain_slots)
-        if is_verified(tracker):
-            request = tracker.get_slot("order_request")
-            if request == "change_shipping_address":
-                slots.append("shipping_address")
-            elif request == "get_refund":
-                slots.append("return_reason")
+        request = request_of(tracker)
+        if not is_verified(tracker) or request not in CHANGES:
+            return slots
+        outcome = await off_loop(preview, tracker)
+        if request == "get_refund" and (outcome.ok or outcome.code == "item_not_found"):
+            if len(outcome.data.get("returnable_items") or []) > 1:
+                slots.append("return_items")
+            slots += ["return_reason", "order_confirmed"]
+        elif request == "cancel_order" and outcome.ok:
+            slots.append("order_confirmed")
+        elif request == "change_shipping_address" and (outcome.ok or outcome.code == "invalid_address"):
+            slots += ["shipping_address", "order_confirmed"]
         return slots
 
     # ---- extraction from free text, for replies the NLU did not tag ----
@@ -85,20 +289,67 @@ class ValidateOrderForm(FormValidationAction):
     async def extract_shipping_address(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._reply_for(tracker, "shipping_address")
+        if not self._asked(tracker, "shipping_address"):
+            return {}
+        text = " ".join(latest_text(tracker).split())
+        found = address_in_text(text)
+        if found:
+            return {"shipping_address": found}
+        return {"shipping_address": text} if latest_intent(tracker) in ANSWER_INTENTS else {}
+
+    async def extract_return_items(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not self._asked(tracker, "return_items"):
+            return {}
+        outcome = await off_loop(preview, tracker)
+        chosen = match_items(latest_text(tracker), outcome.data.get("returnable_items") or [])
+        if chosen:
+            return {"return_items": chosen}
+        intent = latest_intent(tracker)
+        return {"return_items": [UNCLEAR_ITEMS]} if intent in ANSWER_INTENTS else {}
 
     async def extract_return_reason(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        return self._reply_for(tracker, "return_reason")
+        from shop.rules import OTHER_REASON, classify_return_reason
+
+        if not self._asked(tracker, "return_reason"):
+            return {}
+        text = " ".join(latest_text(tracker).split())
+        label = classify_return_reason(text)
+        if label:
+            return {"return_reason": label}
+        if latest_intent(tracker) in ANSWER_INTENTS:
+            return {"return_reason": f"{OTHER_REASON}: {text[:200]}"}
+        return {}
+
+    async def extract_order_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "order_confirmed":
+            return {}
+        if entity_values(tracker, "order_id") or entity_values(tracker, "email"):
+            return {}  # another order or e-mail: validated first, the question comes again
+        intent, text = latest_intent(tracker), latest_text(tracker).strip()
+        if intent == "deny" or text.startswith("/deny"):
+            return {"order_confirmed": DECLINED}
+        if intent == "affirm" or text.startswith("/affirm"):
+            if text.startswith("/affirm") or is_explicit_yes(text):
+                return {"order_confirmed": tracker.get_slot("confirmation_key") or UNCLEAR}
+            return {"order_confirmed": UNCLEAR}
+        return {}
 
     @staticmethod
-    def _reply_for(tracker: Tracker, slot: str) -> dict[str, Any]:
-        """The whole reply fills a free-text slot, when that slot was the one asked for."""
+    def _asked(tracker: Tracker, slot: str) -> bool:
+        """This slot was asked, and the reply is not a way out (a human, "never mind")."""
         text = latest_text(tracker).strip()
-        if tracker.get_slot("requested_slot") != slot or not text or text.startswith("/"):
-            return {}
-        return {slot: text}
+        return (
+            tracker.get_slot("requested_slot") == slot
+            and bool(text)
+            and not text.startswith("/")
+            and latest_intent(tracker) not in ESCAPE_INTENTS
+        )
 
     # ---- validation against the shop data ----
     async def validate_order_id(
@@ -108,16 +359,25 @@ class ValidateOrderForm(FormValidationAction):
         if order_id is None:
             dispatcher.utter_message(response="utter_invalid_order_id")
             return {"order_id": None}
+        if is_locked(tracker):
+            return {"order_id": order_id, "verified_order_id": None}
+        fresh = {} if order_id == tracker.get_slot("verified_order_id") else self._forget_request_details()
         shop = get_services().shop
-        email = _normalise_email(tracker.get_slot("email"))
-        outcome = await off_loop(shop.verify_order, order_id, email or _PROBE_EMAIL)
+        # an e-mail already shown to be this customer's covers their other orders
+        known = [*(tracker.get_slot("verified_emails") or []), tracker.get_slot("email")]
+        for email in dict.fromkeys(_normalise_email(e) for e in known if e):
+            if email and (await off_loop(shop.verify_order, order_id, email)).ok:
+                verified = await self._verified(tracker, order_id, email)
+                return {**fresh, "order_id": order_id, **verified}
+        outcome = await off_loop(shop.verify_order, order_id, _PROBE_EMAIL)
         if outcome.code == "not_found":
             dispatcher.utter_message(response="utter_order_not_found", order_id=order_id)
-            return {"order_id": None}
-        if outcome.ok:
-            return {"order_id": order_id, "email": email, "verified_order_id": order_id}
-        # the order exists but the e-mail on file (if any) is not its owner's: ask for it
-        return {"order_id": order_id, "email": None, "verified_order_id": None}
+            return {"order_id": None, "verified_order_id": None}
+        # the order exists and no e-mail of this conversation is its customer's: ask for it
+        # (validate_email checks one typed in this very message)
+        email = tracker.get_slot("email")
+        keep = email if email and given_now(tracker, _normalise_email(email) or "") else None
+        return {**fresh, "order_id": order_id, "email": keep, "verified_order_id": None}
 
     async def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -127,11 +387,15 @@ class ValidateOrderForm(FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_email")
             return {"email": None}
         order_id = tracker.get_slot("order_id")
-        if not order_id:
+        if not order_id or is_locked(tracker):
             return {"email": email}
+        if tracker.get_slot("verified_order_id") == order_id and not given_now(tracker, email):
+            return {"email": tracker.get_slot("email")}  # verified just now by another e-mail
         outcome = await off_loop(get_services().shop.verify_order, order_id, email)
         if outcome.ok:
-            return {"email": email, "verified_order_id": order_id, "verification_failures": 0}
+            return {"email": email, **await self._verified(tracker, order_id, email)}
+        if not given_now(tracker, email):  # an e-mail from earlier, not typed for this order
+            return {"email": None, "verified_order_id": None}
         failures = int(tracker.get_slot("verification_failures") or 0) + 1
         if failures < MAX_EMAIL_FAILURES:
             dispatcher.utter_message(response="utter_email_mismatch", order_id=order_id)
@@ -148,8 +412,66 @@ class ValidateOrderForm(FormValidationAction):
             return {"shipping_address": None}
         return {"shipping_address": text}
 
+    async def validate_return_items(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        items = [i for i in value or [] if isinstance(i, int)] if isinstance(value, list) else []
+        if not items:
+            dispatcher.utter_message(response="utter_return_items_unclear")
+            return {"return_items": None}
+        return {"return_items": items}
+
     async def validate_return_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = " ".join(str(value or "").split())[:500]
+        text = " ".join(str(value or "").split())[:250]
         return {"return_reason": text or None}
+
+    async def validate_order_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value == DECLINED:
+            return {"order_confirmed": DECLINED}
+        key = tracker.get_slot("confirmation_key")
+        if value == UNCLEAR or not key or value != key:
+            dispatcher.utter_message(response="utter_confirm_yes_or_no")
+            return {"order_confirmed": None}
+        return {"order_confirmed": value}
+
+    # ---- helpers ----
+    async def _verified(self, tracker: Tracker, order_id: str, email: str) -> dict[str, Any]:
+        """The slots of a verified order: its customer's e-mail remembered, and what the request
+        message already said (the item, the reason, the new address)."""
+        emails = list(dict.fromkeys([*(tracker.get_slot("verified_emails") or []), email]))
+        said = await off_loop(self._from_request_text, tracker, order_id, email)
+        return {"email": email, "verified_order_id": order_id, "verified_emails": emails, **said}
+
+    @staticmethod
+    def _forget_request_details() -> dict[str, Any]:
+        """Another order: nothing said or confirmed about the previous one carries over."""
+        return {"return_items": None, "return_reason": None, "shipping_address": None,
+                "order_confirmed": None, "confirmation_key": None}  # fmt: skip
+
+    @staticmethod
+    def _from_request_text(tracker: Tracker, order_id: str, email: str) -> dict[str, Any]:
+        """Blocking (a shop preview): run off the event loop."""
+        from shop.rules import OTHER_REASON, classify_return_reason
+
+        request, text = request_of(tracker), request_text(tracker)
+        if not text:
+            return {}
+        if request == "change_shipping_address" and not tracker.get_slot("shipping_address"):
+            address = address_in_text(text)
+            return {"shipping_address": address} if address else {}
+        if request != "get_refund":
+            return {}
+        found: dict[str, Any] = {}
+        label = classify_return_reason(text)
+        if label and label != OTHER_REASON and not tracker.get_slot("return_reason"):
+            found["return_reason"] = label
+        outcome = get_services().shop.request_return(order_id, email, preview=True)
+        lines = outcome.data.get("returnable_items") or []
+        chosen = match_items(_ORDER_REF.sub(" ", text), lines) if len(lines) > 1 else []
+        if chosen and not tracker.get_slot("return_items"):
+            found["return_items"] = chosen
+        return found

@@ -42,6 +42,11 @@ class ShopBackend(Protocol):
     normalises them (``shop.rules``) and answers ``invalid_order_id``, ``invalid_email``,
     ``not_found`` or ``email_mismatch`` before anything else. Calls are blocking (the actions
     run them in a worker thread) and may come from several threads at once.
+
+    The three changes (cancel, return, new address) take ``preview``: answer with the outcome
+    the change would have (same code and amounts, ``"preview": True`` in ``data``, no new ids)
+    and change nothing, so the bot can state exactly what will happen before the shopper says
+    yes. A change itself is recorded with the ``conversation_id`` that asked for it.
     """
 
     def verify_order(self, order_id: str | None, email: str | None) -> Outcome:
@@ -49,20 +54,40 @@ class ShopBackend(Protocol):
         ...
 
     def order_status(self, order_id: str | None, email: str | None) -> Outcome:
-        """``order_status``: status, items, carrier, tracking number, dates (ISO days)."""
+        """``order_status``: status, items, carrier, tracking number and ``tracking_url``,
+        dates (ISO days)."""
         ...
 
-    def cancel_order(self, order_id: str | None, email: str | None) -> Outcome:
-        """``cancelled`` with ``refund_amount`` and ``currency``; else ``already_cancelled``,
-        ``already_shipped`` or ``already_returned``."""
+    def cancel_order(
+        self,
+        order_id: str | None,
+        email: str | None,
+        reason: str | None = None,
+        *,
+        preview: bool = False,
+        conversation_id: str | None = None,
+    ) -> Outcome:
+        """``cancelled`` with ``items``, ``refund_amount``, ``currency``, ``refund_method`` and
+        ``refund_expected_by``; else ``already_cancelled``, ``already_shipped`` or
+        ``already_returned``."""
         ...
 
     def request_return(
-        self, order_id: str | None, email: str | None, reason: str | None = None
+        self,
+        order_id: str | None,
+        email: str | None,
+        reason: str | None = None,
+        item_ids: list[str | int] | None = None,
+        *,
+        preview: bool = False,
+        conversation_id: str | None = None,
     ) -> Outcome:
-        """``return_created`` with ``return_id``, ``refund_amount`` and ``currency``; else
-        ``not_delivered_yet``, ``outside_return_window`` (with ``window_days``),
-        ``already_returned`` or ``already_cancelled``."""
+        """``return_created`` with ``items`` (returned), ``returnable_items`` (still kept),
+        ``refund_amount``, ``currency``, ``refund_method``, ``refund_expected_by``,
+        ``return_deadline``, ``ship_by`` and (not in a preview) ``return_id`` and
+        ``return_label_url``; else ``not_delivered_yet``, ``outside_return_window`` (with
+        ``window_days``), ``item_not_found``, ``already_returned`` or ``already_cancelled``.
+        ``item_ids``: product ids or line numbers; all items still kept when omitted."""
         ...
 
     def refund_status(self, order_id: str | None, email: str | None) -> Outcome:
@@ -71,10 +96,16 @@ class ShopBackend(Protocol):
         ...
 
     def change_shipping_address(
-        self, order_id: str | None, email: str | None, address: str
+        self,
+        order_id: str | None,
+        email: str | None,
+        address: str,
+        *,
+        preview: bool = False,
+        conversation_id: str | None = None,
     ) -> Outcome:
-        """``address_changed`` with ``new_address``; else ``address_locked`` or
-        ``invalid_address``."""
+        """``address_changed`` with ``old_address`` and ``new_address``; else
+        ``address_locked`` or ``invalid_address``."""
         ...
 
     def get_invoice(self, order_id: str | None, email: str | None) -> Outcome:

@@ -16,6 +16,9 @@ CANCELLATION_FEE_CENTS = 0
 # a cancellation refund is released at once by us; a return refund waits for the parcel to come back.
 CANCELLATION_REFUND_DAYS = 5
 RETURN_REFUND_DAYS = 10
+# A return comes with a prepaid label; the parcel should be handed to the carrier within these
+# many days of starting the return.
+RETURN_SHIP_DAYS = 14
 # Delivery promises used for estimated delivery dates.
 DELIVERY_DAYS = {"standard": 5, "express": 2, "next_day": 1}
 MAX_QUANTITY = 99
@@ -67,6 +70,11 @@ def return_deadline(delivered_at: datetime) -> datetime:
     return day + timedelta(days=RETURN_WINDOW_DAYS)
 
 
+def return_ship_by(requested_at: datetime) -> datetime:
+    """Last day to send the parcel of a return started at ``requested_at`` (prepaid label)."""
+    return requested_at + timedelta(days=RETURN_SHIP_DAYS)
+
+
 def within_return_window(delivered_at: datetime, now: datetime) -> bool:
     return now <= return_deadline(delivered_at)
 
@@ -101,3 +109,60 @@ def valid_address_text(text: str) -> bool:
         and any(ch.isdigit() for ch in text)
         and sum(ch.isalpha() for ch in text) >= 4
     )
+
+
+# Return reasons the shopper picks from, each with words that mean it in a free-text answer.
+# The labels are stored as the return's reason; "arrived damaged or faulty", "wrong item sent"
+# and "not as described" contain SHOP_FAULT_WORDS, so they refund the original shipping too.
+RETURN_REASONS: dict[str, tuple[str, ...]] = {
+    "doesn't fit": (
+        "fit", "fits", "small", "big", "large", "tight", "loose", "too short", "too long", "size",
+        "narrow", "too wide",
+    ),
+    "arrived damaged or faulty": (
+        "damaged", "damage", "broken", "broke", "faulty", "defective", "defect", "torn", "ripped",
+        "cracked", "stain", "stained", "doesn't work", "does not work", "not working", "stopped working",
+        "missing part",
+    ),
+    "wrong item sent": ("wrong item", "wrong one", "wrong colour", "wrong color", "wrong size", "not what i ordered", "sent the wrong", "different item"),
+    "not as described": ("not as described", "looks different", "different from", "not like the picture", "poor quality", "cheap looking"),
+    "changed my mind": ("changed my mind", "change of mind", "don't like", "do not like", "don't want", "do not want", "don't need", "no longer need", "not needed", "found it cheaper", "ordered by mistake", "by mistake"),
+}  # fmt: skip
+OTHER_REASON = "other"
+_WORDS = re.compile(r"[a-z']+")
+
+
+def classify_return_reason(text: str | None) -> str | None:
+    """The RETURN_REASONS label a free-text answer names ("it's too small" → "doesn't fit"),
+    or None when it names none. A listed label itself matches too (the buttons send it)."""
+    text = " ".join((text or "").lower().replace("’", "'").split())
+    if not text:
+        return None
+    for label in (*RETURN_REASONS, OTHER_REASON):
+        if text.strip(" .!") == label:
+            return label
+    words = set(_WORDS.findall(text))
+    # most specific first: a "wrong size" is a wrong item, not a fit problem
+    for label in ("wrong item sent", "arrived damaged or faulty", "not as described",
+                  "changed my mind", "doesn't fit"):  # fmt: skip
+        for cue in RETURN_REASONS[label]:
+            if (" " in cue and cue in text) or cue in words:
+                return label
+    return None
+
+
+# Carriers' public tracking pages, filled with the tracking number.
+TRACKING_URLS = {
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
+    "ups": "https://www.ups.com/track?tracknum={number}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={number}",
+    "dhl": "https://www.dhl.com/us-en/home/tracking/tracking-parcel.html?tracking-id={number}",
+}
+
+
+def tracking_url(carrier: str | None, number: str | None) -> str | None:
+    """The carrier's tracking page for this parcel, or None for an unknown carrier or no number."""
+    template = TRACKING_URLS.get((carrier or "").strip().lower())
+    if not template or not number:
+        return None
+    return template.format(number="".join(str(number).split()))

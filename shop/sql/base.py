@@ -158,6 +158,18 @@ class ShopBase:
             return load_seed(session, Path(seed_dir), self.now())
 
     @contextmanager
+    def _transaction(self, preview: bool) -> Iterator[Session]:
+        """The transaction of a change: a write transaction (SQLite: the write lock from the
+        first statement) that commits on success; for a preview a read that is never committed
+        (closing the session rolls back whatever a preview touched)."""
+        if preview:
+            with self._sessions() as session:
+                yield session
+        else:
+            with self._writes.begin() as session:
+                yield session
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction (commits on success) for tests and tools that read the tables directly."""
         with self._sessions.begin() as session:
@@ -224,6 +236,7 @@ class ShopBase:
                     "kind": e.kind,
                     "detail": e.detail,
                     "actor": e.actor,
+                    "conversation_id": e.conversation_id,
                     "created_at": e.created_at.isoformat(),
                 }
                 for e in session.scalars(query)

@@ -73,8 +73,13 @@ class Address(Base):
         }
 
     def one_line(self) -> str:
-        parts = [self.line1, self.line2, self.city, self.postcode, self.country]
-        return ", ".join(part for part in parts if part)
+        return self.join_fields(self.as_dict())
+
+    @staticmethod
+    def join_fields(fields: dict) -> str:
+        """``line1, line2, city, postcode, country`` without the empty parts."""
+        keys = ("line1", "line2", "city", "postcode", "country")
+        return ", ".join(str(fields[key]) for key in keys if fields.get(key))
 
 
 class Order(Base):

@@ -43,14 +43,22 @@ class Orders(ShopBase):
 
     @retry_on_conflict
     def cancel_order(
-        self, order_id: str | None, email: str | None, reason: str | None = None
+        self,
+        order_id: str | None,
+        email: str | None,
+        reason: str | None = None,
+        *,
+        preview: bool = False,
+        conversation_id: str | None = None,
     ) -> Outcome:
         """Cancel a pending or processing order and refund everything paid (no fee).
 
-        A shipped or delivered order cannot be cancelled: ``already_shipped`` (the bot offers a return).
+        A shipped or delivered order cannot be cancelled: ``already_shipped``. ``preview``
+        answers what a cancellation would do (same code and amounts, ``"preview": True``, no
+        refund id) and writes nothing; the change itself is logged with ``conversation_id``.
         """
-        with self._writes.begin() as session:
-            found = self._find_order(session, order_id, email, lock=True)
+        with self._transaction(preview) as session:
+            found = self._find_order(session, order_id, email, lock=not preview)
             if isinstance(found, Outcome):
                 return found
             order = found
@@ -65,6 +73,19 @@ class Orders(ShopBase):
                 return Outcome(False, "already_returned", base)
             now = self.now()
             amount = rules.cancellation_refund_cents(order.total_cents)
+            expected_by = now + timedelta(days=rules.CANCELLATION_REFUND_DAYS)
+            data = {
+                **base,
+                "status": CANCELLED,
+                "items": order_lines(order),
+                "fee": money(rules.CANCELLATION_FEE_CENTS),
+                "refund_amount": money(amount),
+                "currency": order.currency,
+                "refund_method": order.payment_method,
+                "refund_expected_by": iso_day(expected_by),
+            }
+            if preview:
+                return Outcome(True, "cancelled", {**data, "status": order.status, "preview": True})
             refund = Refund(
                 order=order,
                 kind="cancellation",
@@ -72,7 +93,7 @@ class Orders(ShopBase):
                 status="pending",
                 method=order.payment_method,
                 created_at=now,
-                expected_by=now + timedelta(days=rules.CANCELLATION_REFUND_DAYS),
+                expected_by=expected_by,
             )
             session.add(refund)
             previous = order.status
@@ -89,29 +110,26 @@ class Orders(ShopBase):
                 "refund_id": refund.public_id,
                 "refund": money(amount),
             }
-            self._log(session, "order_cancelled", detail, order)
-            return Outcome(
-                True,
-                "cancelled",
-                {
-                    **base,
-                    "status": CANCELLED,
-                    "fee": money(rules.CANCELLATION_FEE_CENTS),
-                    "refund_id": refund.public_id,
-                    "refund_amount": money(amount),
-                    "currency": order.currency,
-                    "refund_method": order.payment_method,
-                    "refund_expected_by": iso_day(refund.expected_by),
-                },
-            )
+            self._log(session, "order_cancelled", detail, order, conversation_id)
+            return Outcome(True, "cancelled", {**data, "refund_id": refund.public_id})
 
     @retry_on_conflict
     def change_shipping_address(
-        self, order_id: str | None, email: str | None, address: str | dict[str, str]
+        self,
+        order_id: str | None,
+        email: str | None,
+        address: str | dict[str, str],
+        *,
+        preview: bool = False,
+        conversation_id: str | None = None,
     ) -> Outcome:
-        """Send the order to another address; only before it ships (``address_locked`` after)."""
-        with self._writes.begin() as session:
-            found = self._find_order(session, order_id, email, lock=True)
+        """Send the order to another address; only before it ships (``address_locked`` after).
+
+        ``preview`` answers what the change would do and writes nothing; the change itself is
+        logged with ``conversation_id``.
+        """
+        with self._transaction(preview) as session:
+            found = self._find_order(session, order_id, email, lock=not preview)
             if isinstance(found, Outcome):
                 return found
             order = found
@@ -121,16 +139,18 @@ class Orders(ShopBase):
             fields = self._address_fields(address, order.shipping_address)
             if fields is None:
                 return Outcome(False, "invalid_address", {**base, "address": address})
-            now = self.now()
             old = order.shipping_address.one_line()
+            data = {**base, "old_address": old, "new_address": Address.join_fields(fields)}
+            if preview:
+                return Outcome(True, "address_changed", {**data, "preview": True})
+            now = self.now()
             new = Address(customer=order.customer, label="order", created_at=now, **fields)
             session.add(new)
             order.shipping_address, order.updated_at = new, now
             session.flush()
-            self._log(session, "address_changed", {"from": old, "to": new.one_line()}, order)
-            return Outcome(
-                True, "address_changed", {**base, "old_address": old, "new_address": new.one_line()}
-            )
+            detail = {"from": old, "to": new.one_line()}
+            self._log(session, "address_changed", detail, order, conversation_id)
+            return Outcome(True, "address_changed", data)
 
     @staticmethod
     def _address_fields(address: str | dict[str, str], current: Address) -> dict[str, Any] | None:
@@ -173,6 +193,7 @@ class Orders(ShopBase):
             "delivery_option": order.delivery_option,
             "carrier": order.carrier,
             "tracking_number": order.tracking_number,
+            "tracking_url": rules.tracking_url(order.carrier, order.tracking_number),
             "shipped_at": iso_day(order.shipped_at),
             "estimated_delivery": iso_day(order.estimated_delivery),
             "delivered_at": iso_day(order.delivered_at),

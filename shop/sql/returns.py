@@ -21,14 +21,21 @@ class Returns(ShopBase):
         email: str | None,
         reason: str | None = None,
         item_ids: list[str | int] | None = None,
+        *,
+        preview: bool = False,
+        conversation_id: str | None = None,
     ) -> Outcome:
         """Open a return for delivered items within the return window, and record its refund.
 
         ``item_ids`` are product ids or line numbers (all items still kept when omitted). The
-        refund is the price of the returned items (see ``rules.return_refund_cents``).
+        refund is the price of the returned items (see ``rules.return_refund_cents``); return
+        shipping is free with a prepaid label, the parcel to be sent by ``ship_by``.
+        ``preview`` answers what the return would be (same code and amounts, ``"preview":
+        True``, no ids) and writes nothing; ``returnable_items`` lists what is still kept. The
+        return itself is logged with ``conversation_id``.
         """
-        with self._writes.begin() as session:
-            found = self._find_order(session, order_id, email, lock=True)
+        with self._transaction(preview) as session:
+            found = self._find_order(session, order_id, email, lock=not preview)
             if isinstance(found, Outcome):
                 return found
             order = found
@@ -82,6 +89,26 @@ class Returns(ShopBase):
                  "quantity": line.returnable_quantity, "amount": money(line.unit_cents * line.returnable_quantity)}
                 for line in lines
             ]  # fmt: skip
+            expected_by = now + timedelta(days=rules.RETURN_REFUND_DAYS)
+            data = {
+                **base,
+                **window,
+                "items": return_lines,
+                "returnable_items": [
+                    {"line_no": line.line_no, "product_id": line.product_id, "title": line.title,
+                     "quantity": line.returnable_quantity}
+                    for line in kept
+                ],  # fmt: skip
+                "reason": reason,
+                "refund_amount": money(amount),
+                "shipping_refunded": amount > returned_cents,
+                "currency": order.currency,
+                "refund_method": order.payment_method,
+                "refund_expected_by": iso_day(expected_by),
+                "ship_by": iso_day(rules.return_ship_by(now)),
+            }
+            if preview:
+                return Outcome(True, "return_created", {**data, "preview": True})
             for line in lines:
                 line.returned_quantity = line.quantity
             ret = Return(
@@ -95,7 +122,7 @@ class Returns(ShopBase):
                 status="pending",
                 method=order.payment_method,
                 created_at=now,
-                expected_by=now + timedelta(days=rules.RETURN_REFUND_DAYS),
+                expected_by=expected_by,
             )
             session.add_all([ret, refund])
             if everything_left:
@@ -104,22 +131,15 @@ class Returns(ShopBase):
             session.flush()
             detail = {"return_id": ret.public_id, "refund_id": refund.public_id, "refund": money(amount),
                       "lines": [line["line_no"] for line in return_lines], "reason": reason}  # fmt: skip
-            self._log(session, "return_created", detail, order)
+            self._log(session, "return_created", detail, order, conversation_id)
             return Outcome(
                 True,
                 "return_created",
                 {
-                    **base,
-                    **window,
+                    **data,
                     "status": order.status,
                     "return_id": ret.public_id,
-                    "items": return_lines,
                     "refund_id": refund.public_id,
-                    "refund_amount": money(amount),
-                    "shipping_refunded": amount > returned_cents,
-                    "currency": order.currency,
-                    "refund_method": order.payment_method,
-                    "refund_expected_by": iso_day(refund.expected_by),
                     "return_label_url": f"/returns/{ret.public_id}/label",
                 },
             )

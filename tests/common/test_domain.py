@@ -46,6 +46,7 @@ def test_another_domain_file_and_an_edit_are_read(tmp_path: Path) -> None:
 
 
 def test_the_code_names_only_domain_intents() -> None:
+    from actions import forms
     from actions.faq import FAQ_INTENTS
     from learning import export
     from tools import eval_nlu
@@ -53,6 +54,8 @@ def test_the_code_names_only_domain_intents() -> None:
     known = set(domain.intents())
     lists = {
         "actions.faq.FAQ_INTENTS": set(FAQ_INTENTS),
+        "actions.forms intents": (forms.ANSWER_INTENTS - {"nlu_fallback"}) | forms.ESCAPE_INTENTS
+        | {i for intents in forms.REQUEST_INTENTS.values() for i in intents},
         "learning.export intents": export.SEARCH_INTENTS | export.CONTEXT_INTENTS
         | export.GOOD_END_INTENTS | (export.FALLBACK_INTENTS - {"nlu_fallback"}),
         "tools.eval_nlu.BITEXT_INTENTS": set(eval_nlu.BITEXT_INTENTS),

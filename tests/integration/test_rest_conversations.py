@@ -7,6 +7,7 @@ each customer-service flow.
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -111,21 +112,27 @@ def test_colour_is_replaced_not_added(products: dict[str, Any], rasa_stack: Rasa
     assert not any("blue ✓" in i["explanation"] for i in red["items"]), "blue was replaced"
 
 
-def test_cancel_a_processing_order_changes_the_database(rasa_stack: RasaStack) -> None:
+def test_cancel_a_processing_order_changes_the_database_after_a_yes(rasa_stack: RasaStack) -> None:
     chat = Chat(rasa_stack)
     chat.say("I want to cancel my order")
     chat.say("ORD-10401")
-    answer = chat.texts("maya.tan@example.com")
-    assert "cancel" in answer
+    stated = chat.texts("maya.tan@example.com")
+    assert "shall i cancel it?" in stated and "$59.95" in stated, "what will happen, then a question"
+    status = shop(rasa_stack).order_status("ORD-10401", "maya.tan@example.com")
+    assert status.data["status"] == "processing", "nothing before the yes"
+    assert "cancelled" in chat.texts("yes please")
     status = shop(rasa_stack).order_status("ORD-10401", "maya.tan@example.com")
     assert status.data["status"] == "cancelled"
+    [event] = shop(rasa_stack).events("ORD-10401")
+    assert event["conversation_id"] == chat.sender
 
 
 def test_a_shipped_order_is_not_cancelled(rasa_stack: RasaStack) -> None:
     chat = Chat(rasa_stack)
     chat.say("cancel order ORD-10427 please")
     answer = chat.texts("maya.tan@example.com")
-    assert "return" in answer, "the bot says why and offers a return"
+    assert "return" in answer and "usps.com" in answer, "why, the tracking link, what can be done later"
+    assert "?" not in re.sub(r"https?://\S+", "", answer), "no offer the bot cannot keep"
     status = shop(rasa_stack).order_status("ORD-10427", "maya.tan@example.com")
     assert status.data["status"] == "shipped"
 
