@@ -132,7 +132,9 @@ def test_shopper_widget_and_agent_handoff(browser, gateway, artifacts):
     expect(transcript).to_contain_text("show me running shoes")
     expect(desk.get_by_label("Reply to shopper")).to_be_focused()
     expect(desk.locator("#summary")).to_have_text(re.compile(
-        r"^Maya Tan; looking for running shoes; saw \d+ products; order ORD-10427, verified.*; "
+        # the chips after the product type depend on what the trained model read in the test's
+        # other messages (its hostile-markup line included); the summary's parts do not
+        r"^Maya Tan; looking for running shoes[^;]*; saw \d+ products; order ORD-10427, verified.*; "
         r"asked for a human\.$"))
     expect(desk.locator("#chips .chip").first).to_have_text("running shoes")
     expect(desk.locator("#actions")).to_contain_text("Searched the catalog: “show me running shoes”")
