@@ -23,7 +23,7 @@ export AISLE_GATEWAY_PORT ?= 8080
 export AISLE_RASA_URL ?= http://127.0.0.1:$(AISLE_RASA_PORT)
 export AISLE_ACTIONS_URL ?= http://127.0.0.1:$(AISLE_ACTIONS_PORT)
 
-.PHONY: help setup data build run test lint bench eval eval-nlu finetune retrain rollback smoke clean system-tools
+.PHONY: help setup data build run test lint bench convbench eval eval-nlu finetune retrain rollback smoke clean system-tools
 
 help:
 	@echo "make run       start the whole assistant (sets up and builds what is missing)"
@@ -31,6 +31,7 @@ help:
 	@echo "make lint      ruff"
 	@echo "make bench     benchmarks (encoding, retrieval, ingestion)"
 	@echo "make eval      retrieval evaluation on data/eval"
+	@echo "make convbench conversations in shoppers' words (../shared/convbench) on a fresh assistant"
 	@echo "make eval-nlu  NLU evaluation on ../shared/data"
 	@echo "make finetune  fine-tune the product encoder"
 	@echo "make retrain   learn from logged chats; promote only if the gate says better"
@@ -127,6 +128,10 @@ lint: | $(VENV)/.installed
 bench: build
 	$(PY) -m recommender bench
 	$(PY) -m tools.bench_chat
+
+# ../shared/convbench: the outside conversation benchmark, on a fresh stack and a fresh demo shop
+convbench: build
+	$(PY) -m tools.convbench $(if $(SAVE),--save $(SAVE)) $(if $(TAGS),--only-tags $(TAGS))
 
 eval: setup data
 	$(PY) -m tools.eval_table --catalog $(CATALOG)

@@ -29,6 +29,16 @@ async def _waiting(client, first: str = "show me green jackets", ask: str = "I w
     return conv_id, headers, base
 
 
+async def _watch(agent, conv_id: str):
+    """A desk socket watching ``conv_id``. The server reads a socket's messages in order, so
+    its pong means the watch is registered: without it a message posted right after races it."""
+    desk = await agent.ws_connect("/api/desk/ws")
+    await desk.send_json({"type": "watch", "conversation_id": conv_id})
+    await desk.send_json({"type": "ping"})
+    await _receive_until(desk, lambda m: m["type"] == "pong")
+    return desk
+
+
 def test_shopping_state_reads_as_chips():
     constraints = {"product_type": "Rain Jackets", "gender": "women", "price_max": 150.0,
                    "exclude_brands": ["Northpeak"], "colors": ["green"], "sizes": ["M"],
@@ -139,8 +149,7 @@ async def test_notes_are_for_agents_only(make_client):
     token = headers["Authorization"].split()[1]
     shopper_ws = await shopper.ws_connect(f"{base}/ws?token={token}")
     await _agent(agent)
-    desk = await agent.ws_connect("/api/desk/ws")
-    await desk.send_json({"type": "watch", "conversation_id": conv_id})
+    desk = await _watch(agent, conv_id)
     await agent.post(f"/api/desk/conversations/{conv_id}/claim")
     secret = "NOTE-7f3a: customer was rude, offer no discount"
     resp = await agent.post(f"/api/desk/conversations/{conv_id}/notes", json={"text": secret})
@@ -211,8 +220,7 @@ async def test_typing_both_ways_and_following_after_hand_back(make_client):
     token = headers["Authorization"].split()[1]
     shopper_ws = await shopper.ws_connect(f"{base}/ws?token={token}")
     await _agent(agent, display_name="Alice")
-    desk = await agent.ws_connect("/api/desk/ws")
-    await desk.send_json({"type": "watch", "conversation_id": conv_id})
+    desk = await _watch(agent, conv_id)
     await shopper_ws.send_json({"type": "typing"})  # nobody holds it yet: nothing is sent
     await agent.post(f"/api/desk/conversations/{conv_id}/claim")
     await shopper_ws.send_json({"type": "typing"})
@@ -251,8 +259,7 @@ async def test_shopper_messages_reach_a_desk_that_has_the_conversation_open(make
     shopper = agent = await make_client()  # one app (one hub); its cookie jar is the agent's
     conv_id, headers, base = await _waiting(shopper)
     await _agent(agent, "erin")
-    desk = await agent.ws_connect("/api/desk/ws")
-    await desk.send_json({"type": "watch", "conversation_id": conv_id})
+    desk = await _watch(agent, conv_id)
     if status == "agent":
         await agent.post(f"/api/desk/conversations/{conv_id}/claim")
     await shopper.post(f"{base}/messages", json={"text": "still there?"}, headers=headers)
