@@ -8,6 +8,7 @@ recommender (off the event loop) returns the page, sent as the ``products`` payl
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -33,6 +34,10 @@ MAX_TRACKED = 200  # ids kept in shown/liked/rejected lists
 GIFT_WORDS = {"gift", "gifts", "present", "presents", "birthday", "christmas", "anniversary", "surprise"}
 VAGUE_WORDS = GIFT_WORDS | {"dad", "mom", "mum", "father", "mother", "wife", "husband", "friend", "son",
                             "daughter", "someone", "idea", "ideas", "shopping", "nice", "cool", "want", "need"}  # fmt: skip
+
+
+MORE_CUES = re.compile(r"\b(?:what|anything|something) else\b|\bother (?:ones|options)\b|"
+                       r"\bmore\b(?! (?:expensive|like|affordable|premium|upmarket))|\bothers\b", re.I)
 
 
 def _list(tracker: Tracker, slot: str) -> list[str]:
@@ -136,17 +141,22 @@ async def show_page(
              **{f"{stage}_ms": ms for stage, ms in recommendation.timings.items()})
     text_vars = {"summary": summary(constraints), "count": len(items), **response_vars}
     if not items:
+        if constraints.price_firm and empty_response == "utter_no_results":
+            empty_response = "utter_no_cheaper"  # honest: nothing below what was shown
         dispatcher.utter_message(response=empty_response, **text_vars)
         return [SlotSet("search_constraints", constraints.to_dict()), SlotSet("last_page_ids", [])]
-    relaxed = list(recommendation.relaxed or [])
+    relaxed = "; ".join(recommendation.relaxed or [])
     if relaxed and found_response == "utter_products_found":
-        dispatcher.utter_message(response="utter_products_relaxed", relaxed="; ".join(relaxed), **text_vars)
+        dispatcher.utter_message(response="utter_products_relaxed", relaxed=relaxed, **text_vars)
     else:
         dispatcher.utter_message(response=found_response, **text_vars)
+        if relaxed:  # "more", "more like this": a page past the exact matches says so
+            dispatcher.utter_message(response="utter_relaxed_note", relaxed=relaxed)
     dispatcher.utter_message(json_message=recommendation.to_payload())
     page_ids = [s.id for s in items]
     prices = [s.price for s in items if s.price is not None]
-    shown = list(dict.fromkeys(state.shown_ids + page_ids))[-MAX_TRACKED:]
+    # every product shown in the conversation, whatever search showed it: "more" skips them all
+    shown = list(dict.fromkeys(_list(tracker, "shown_ids") + state.shown_ids + page_ids))[-MAX_TRACKED:]
     return [
         SlotSet("search_constraints", constraints.to_dict()),
         SlotSet("shown_ids", shown),
@@ -182,8 +192,9 @@ class ActionRecommendProducts(Action):
             gift = any(word in GIFT_WORDS for word in constraints.keywords)
             dispatcher.utter_message(response="utter_ask_gift_category" if gift else "utter_ask_category")
             return [*events, SlotSet("search_constraints", constraints.to_dict())]
-        # a (re)defined search starts its paging afresh
-        state = _state(tracker, constraints, user_turns=turns, shown_ids=[])
+        # a (re)defined search may show earlier products again, unless "what else" asks for new ones
+        keep = _list(tracker, "shown_ids") if MORE_CUES.search(text) else []
+        state = _state(tracker, constraints, user_turns=turns, shown_ids=keep)
         return events + await show_page(dispatcher, tracker, constraints, state)
 
 

@@ -47,3 +47,22 @@ def intents(path: Path | str | None = None) -> tuple[str, ...]:
 def entities(path: Path | str | None = None) -> tuple[str, ...]:
     """The entity names of ``domain.yml`` (or of the domain file at ``path``)."""
     return _load(path)[1]
+
+
+SYNONYM_FILES = (ROOT / "data/nlu/synonyms.yml", ROOT / "data/nlu/generated/lookups.yml")
+
+
+def synonyms(paths: tuple[Path, ...] = SYNONYM_FILES) -> dict[str, list[str]]:
+    """The NLU's entity synonyms (canonical value → surface forms) from the hand-written file
+    and the catalog-generated one: the shop's words for its own values ("jumper" → sweaters),
+    which the recommender's text scan uses too. Missing files give nothing."""
+    out: dict[str, list[str]] = {}
+    for path in paths:
+        if not path.exists():
+            continue
+        for item in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if isinstance(item, dict) and "synonym" in item:
+                forms = [line.strip()[2:].strip() for line in str(item.get("examples", "")).splitlines()
+                         if line.strip().startswith("- ")]
+                out.setdefault(str(item["synonym"]), []).extend(forms)
+    return out

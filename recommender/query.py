@@ -13,6 +13,7 @@ in-stock are kept). "Start over" is the caller's ``Constraints()``.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import statistics
@@ -27,6 +28,7 @@ from recommender.store.base import IN_STOCK_FLAG, AnyOf, Equals, FilterSpec, Has
 LIST_KEYS = ("colors", "exclude_colors", "brands", "exclude_brands", "materials",
              "exclude_materials", "sizes", "keywords")
 MAX_KEYWORDS = 8
+SPELLING_CUTOFF = 0.85  # difflib ratio for a typo of a catalog word
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Constraints:
     min_rating: float | None = None
     in_stock_only: bool = True
     keywords: list[str] = field(default_factory=list)
+    price_firm: bool = False  # set by "cheaper": the cap is the point, so it is never relaxed
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -142,9 +145,14 @@ GENDER_ALIASES = {
     "men": "men", "man": "men", "mens": "men", "male": "men", "guy": "men", "him": "men",
     "gentleman": "men", "gentlemen": "men",
     "women": "women", "woman": "women", "womens": "women", "female": "women", "lady": "women",
-    "ladie": "women", "her": "women", "girl": "women",
+    "ladie": "women", "her": "women", "girl": "women", "wmen": "women", "womans": "women",
     "unisex": "unisex", "kid": "kids", "child": "kids", "children": "kids",
+    # whom it is for: "a gift for my dad", "pyjamas for my wife"
+    "wife": "women", "girlfriend": "women", "mum": "women", "mom": "women", "mother": "women",
+    "sister": "women", "aunt": "women", "grandma": "women", "husband": "men", "boyfriend": "men",
+    "dad": "men", "father": "men", "brother": "men", "uncle": "men", "grandpa": "men",
 }
+GENDER_PRONOUNS = {"her", "him"}
 COLOR_ALIASES = {"gray": "grey", "navy blue": "navy", "golden": "gold", "beige": "tan"}
 
 
@@ -164,6 +172,7 @@ class Vocabulary:
     type_prices: dict[str, list[float]] = field(default_factory=dict)
     type_heads: dict[str, set[str]] = field(default_factory=dict)  # "jacket" → rain/winter jackets
     currency: str = "USD"  # the catalog's (most products'): price words and notes are in it
+    _known: list[str] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_products(cls, products: Iterable[Any]) -> Vocabulary:
@@ -202,6 +211,40 @@ class Vocabulary:
         if currencies:
             vocab.currency = currencies.most_common(1)[0][0]
         return vocab
+
+    def spelling(self, token: str) -> str:
+        """A misspelt catalog word put right ("runing" → running, "swetashirt" → sweatshirt):
+        only words of five letters or more that are no known word, to a close known one."""
+        if len(token) < 5 or not token.isalpha() or token in QUERY_NOISE or token in GENDER_ALIASES:
+            return token
+        known = self._known_tokens()
+        if token in known:
+            return token
+        close = difflib.get_close_matches(token, known, n=1, cutoff=SPELLING_CUTOFF)
+        return close[0] if close else token
+
+    def _known_tokens(self) -> list[str]:
+        if self._known is None:
+            tables = (self.product_types, self.categories, self.colors, self.materials, self.brands)
+            values = {value for t in tables for value in t.values()}  # catalog spellings, no aliases
+            self._known = sorted({w for value in values for w in _key(value) if w.isalpha()})
+        return self._known
+
+    def add_aliases(self, synonyms: Mapping[str, Iterable[str]]) -> Vocabulary:
+        """Surface forms of catalog values ("jumper" → Sweaters, "hoodie" → Hoodies &
+        Sweatshirts), e.g. the NLU's synonyms; a form that already names a value is kept."""
+        tables = (self.product_types, self.categories, self.colors, self.materials, self.brands)
+        for canonical, forms in synonyms.items():
+            key = _key(canonical)
+            table = next((t for t in tables if key in t), None)
+            if table is None:
+                continue
+            for form in forms:
+                form_key = _key(form)
+                if form_key and not any(form_key in t for t in tables):
+                    table[form_key] = table[key]
+        self._known = None
+        return self
 
     def material_family(self, values: Iterable[str]) -> list[str]:
         """The stated materials plus every catalog material they cover (``material_matches``)."""
@@ -256,6 +299,7 @@ QUERY_NOISE = STOPWORDS | NEGATION_CUES | ADDITIVE_WORDS | SCOPE_BREAKERS | CONN
     "get", "buy", "stock", "available", "new", "start", "again", "stuff", "thing",
     "affordable", "inexpensive", "low", "high", "end", "premium", "don", "t", "-", "$",
     "much", "very", "really", "too", "i'd", "id", "lot", "bit", "fan", "kind", "sort", "type",
+    "quid", "pound", "while", "actually", "maybe", "pls", "plz",
 }
 
 
@@ -267,12 +311,34 @@ class Mention:
     start: int  # token index
 
 
+SIZE_WORDS = {"small": "S", "medium": "M", "large": "L", "extra small": "XS", "extra large": "XL",
+              "xsmall": "XS", "xlarge": "XL", "med": "M", "sml": "S", "lrg": "L"}
+SIZE_CUES = {"size", "sized", "sz", "uk", "us", "eu", "waist"}
+SIZE_AFTER = {"a", "an", "in"}  # "I'm a medium", "what about a 10", "in 32"
+
+
+def _size_mention(toks: list[str], i: int, vocab: Vocabulary) -> tuple[str, str, int] | None:
+    """A size only in a size context: "size M", "sz 10", "men's 12", "a 10", "I'm a medium",
+    "large" — never the "m" of "I'm" (tokens keep contractions whole) nor a bare number."""
+    tok, prev = toks[i], toks[i - 1] if i else ""
+    if tok in SIZE_CUES and i + 1 < len(toks) and toks[i + 1] in vocab.sizes:
+        return "size", vocab.sizes[toks[i + 1]], 2
+    for n in (2, 1):  # "extra large", "medium"
+        word = " ".join(toks[i : i + n])
+        if word in SIZE_WORDS and SIZE_WORDS[word].lower() in vocab.sizes:
+            return "size", vocab.sizes[SIZE_WORDS[word].lower()], n
+    if tok in vocab.sizes and (prev in SIZE_AFTER or prev in SIZE_CUES or (  # "a 10", "in M"
+            prev in GENDER_ALIASES and (tok[0].isdigit() or len(tok) > 1))):  # "men's 12", not "men's s"
+        return "size", vocab.sizes[tok], 1
+    return None
+
+
 def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[int]]:
     """Find vocabulary mentions (longest match first) and mark negated ones.
 
     Returns mentions, the token list, and the token indices the mentions cover.
     """
-    toks = words(text)
+    toks = [vocab.spelling(t) for t in words(text)]
     tables = [("product_type", vocab.product_types), ("category", vocab.categories),
               ("brand", vocab.brands), ("color", vocab.colors), ("material", vocab.materials)]
     max_len = max([len(k) for _, t in tables for k in t] + [1])
@@ -298,11 +364,10 @@ def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[in
                     break
             if match:
                 break
-        if match is None and tok == "size" and i + 1 < len(toks):
-            size = vocab.sizes.get(toks[i + 1].lower())
-            if size:
-                match = ("size", size, 2)
-        if match is None and tok in GENDER_ALIASES and GENDER_ALIASES[tok] in vocab.genders:
+        if match is None:
+            match = _size_mention(toks, i, vocab)
+        if match is None and tok in GENDER_ALIASES and GENDER_ALIASES[tok] in vocab.genders \
+                and (tok not in GENDER_PRONOUNS or prev == "for"):  # "for her", not "her order"
             match = ("gender", GENDER_ALIASES[tok], 1)
         if match:
             kind, value, n = match
@@ -327,11 +392,22 @@ def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[in
 
 
 # ---- prices and ratings -------------------------------------------------------------------
-_NUM = r"\$?\s?(\d+(?:\.\d+)?)(k?)\s*(?:\$|usd|dollars?|bucks?|eur|euros?)?"
+_NUM = r"\$?\s?(\d+(?:\.\d+)?)(k?)\s*(?:\$|usd|dollars?|bucks?|eur|euros?|quid|pounds?|gbp)?"
 
 
 def _num(value: str, k: str = "") -> float:
     return float(value) * (1000 if k else 1)
+
+
+CHEAPER = re.compile(r"\bcheaper\b|less expensive|lower price|more affordable|less (?:pricey|money)|"
+                     r"(?:not so|not as|too|bit|little|quite) (?:pricey|expensive|dear|steep)|"
+                     r"\bpricey\b|over my budget|out of my (?:price range|budget)")
+# "forget the colour", "any brand", "never mind the size": that constraint goes
+CLEARED = re.compile(r"(?:forget|drop|ignore|never ?mind|skip|scrap|remove|any|whatever|don.?t care about)"
+                     r"\s+(?:the\s+|about\s+the\s+)?(colou?rs?|brands?|materials?|fabrics?|sizes?|price|budget)\b")
+CLEARED_FIELDS = {"colo": ("colors", "exclude_colors"), "bran": ("brands", "exclude_brands"),
+                  "mate": ("materials", "exclude_materials"), "fabr": ("materials", "exclude_materials"),
+                  "size": ("sizes",), "pric": ("price_min", "price_max"), "budg": ("price_min", "price_max")}
 
 
 def parse_price(text: str, shown_prices: Iterable[float] = (), cheap: float | None = None
@@ -347,6 +423,9 @@ def parse_price(text: str, shown_prices: Iterable[float] = (), cheap: float | No
     if m:
         lo, hi = _num(m.group(1), m.group(2)), _num(m.group(3), m.group(4))
         return min(lo, hi), max(lo, hi)
+    m = re.search(r"(?:nothing|not|none|no)\s+(?:over|above|more than|pricier than|beyond)\s*" + _NUM, t)
+    if m:  # "nothing over 150": a cap, not a floor
+        return None, _num(m.group(1), m.group(2))
     m = re.search(r"(?:under|below|less than|cheaper than|at most|no more than|max(?:imum)?|"
                   r"up to|within|<|not more than|budget(?: is| of)?)\s*(?:of\s+)?" + _NUM, t)
     if m:
@@ -360,10 +439,10 @@ def parse_price(text: str, shown_prices: Iterable[float] = (), cheap: float | No
     if m:
         x = _num(m.group(1), m.group(2))
         return round(x * 0.8, 2), round(x * 1.2, 2)
-    m = re.search(r"\$\s?(\d+(?:\.\d+)?)(k?)|(\d+(?:\.\d+)?)(k?)\s*(?:\$|usd|dollars?|bucks?)", t)
+    m = re.search(r"\$\s?(\d+(?:\.\d+)?)(k?)|(\d+(?:\.\d+)?)(k?)\s*(?:\$|usd|dollars?|bucks?|quid|pounds?)", t)
     if m:
         return None, _num(m.group(1) or m.group(3), m.group(2) or m.group(4))
-    if re.search(r"\bcheaper\b|less expensive|lower price|more affordable", t):
+    if CHEAPER.search(t):
         shown = [p for p in shown_prices if p is not None]
         if shown:
             return None, round(statistics.median(shown) * 0.95, 2)
@@ -393,6 +472,53 @@ def _entity_number(value: Any) -> float | None:
         return float(value)
     m = re.search(r"(\d+(?:\.\d+)?)(k?)", str(value).lower().replace(",", ""))
     return _num(m.group(1), m.group(2)) if m else None
+
+
+PRICE_CUES = {"under", "below", "over", "above", "less", "than", "max", "maximum", "min",
+              "minimum", "up", "to", "budget", "around", "about", "roughly", "between", "and",
+              "from", "within", "least", "most", "spend", "pay", "cost", "price", "priced", "$"}
+PRICE_UNITS = {"$", "usd", "dollar", "dollars", "buck", "bucks", "quid", "pound", "pounds",
+               "gbp", "eur", "euro", "euros", "k"}
+
+
+def _span(text: str, ent: Mapping[str, Any]) -> tuple[int, int] | None:
+    start, end = ent.get("start"), ent.get("end")
+    if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
+        return start, end
+    return None
+
+
+def _has_price_cue(text: str, ent: Mapping[str, Any]) -> bool:
+    """Rasa's price entity counts only with a price word around it ("under 120", "$90",
+    "50 bucks"): a bare number after "men's" or "size" is a size, "he's 10" an age."""
+    span = _span(text, ent)
+    if span is None:
+        return True  # no position to check (a button payload): trust the entity
+    start, end = span
+    before, after = words(text[:start])[-3:], words(text[end:])[:1]
+    if "$" in text[start:end] or any(w in PRICE_UNITS for w in after + words(text[start:end])):
+        return True
+    if before and (before[-1] in GENDER_ALIASES or before[-1] in SIZE_CUES):
+        return False
+    return any(w in PRICE_CUES or w.startswith("$") for w in before)
+
+
+def _size_entity_in_context(text: str, ent: Mapping[str, Any]) -> bool:
+    """Rasa's size entity counts only as a whole word in a size context (``_size_mention``'s
+    rules): the "m" of "I'm" is no size M."""
+    span = _span(text, ent)
+    if span is None:
+        return True
+    start, end = span
+    if (start and (text[start - 1].isalnum() or text[start - 1] in "'’")) or \
+            (end < len(text) and text[end].isalnum()):
+        return False
+    value = text[start:end].strip().lower()
+    before = words(text[:start])[-1:]
+    prev = before[0] if before else ""
+    if len(value) > 1 and not value[0].isdigit():
+        return True  # "XL", "queen", "medium"
+    return prev in GENDER_ALIASES or prev in SIZE_AFTER or prev in SIZE_CUES
 
 
 # ---- one turn -----------------------------------------------------------------------------
@@ -434,10 +560,13 @@ def apply_turn(
     for ent in entities:
         kind = ent.get("entity")
         if kind == "price":
-            price_entities.append(ent)
+            if _has_price_cue(text, ent):
+                price_entities.append(ent)
             continue
         value = ent.get("value")
         if not kind or value in (None, ""):
+            continue
+        if kind == "size" and not _size_entity_in_context(text, ent):
             continue
         canonical = vocab.canonical(kind, str(value))
         if canonical is None:
@@ -479,7 +608,7 @@ def apply_turn(
             elif c.product_type:
                 c = Constraints(gender=c.gender, in_stock_only=c.in_stock_only)
             break
-    new_type = types[-1] if types else None
+    new_type = types[0] if types else None  # the head of the request: "towels for the new flat"
     if new_type and new_type != c.product_type:
         old_root = vocab.type_root.get(c.product_type or "") or (c.category or None)
         if (c.product_type or c.category) and old_root != vocab.type_root.get(new_type):
@@ -532,12 +661,22 @@ def apply_turn(
             lo = number
         elif hi is None and (role == "max" or lo is None):
             hi = number
+    cheaper = bool(CHEAPER.search(text.lower())) and lo is None and not price_entities
+    if cheaper and hi is not None and c.price_max is not None:
+        hi = min(hi, c.price_max)  # "cheaper" never raises the cap
     if lo is not None or hi is not None:
-        c.price_min, c.price_max = lo, hi
+        c.price_min, c.price_max = (c.price_min if cheaper else lo), hi
         if c.price_min is not None and c.price_max is not None and c.price_min > c.price_max:
             c.price_min, c.price_max = c.price_max, c.price_min
+        c.price_firm = cheaper
+    for match in CLEARED.finditer(text.lower()):
+        for key in CLEARED_FIELDS[match.group(1)[:4]]:
+            setattr(c, key, [] if key in LIST_KEYS else None)
+        if match.group(1).startswith(("pric", "budg")):
+            c.price_firm = False
     if re.search(r"any price|price doesn.?t matter|no budget|money is no object", text.lower()):
         c.price_min = c.price_max = None
+        c.price_firm = False
 
     rating = parse_rating(text)
     if rating is not None:

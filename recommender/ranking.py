@@ -18,7 +18,7 @@ rating and popularity rather than fit; min-max keeps "near" relative to the pool
 
 Relaxation order when fewer than k products pass the filter (each step is cumulative and
 reported to the shopper): price (+30%, then +60%, then no upper bound; a lower bound goes
-down the same way), then colour, then brand, then material, then size, then minimum rating,
+down the same way; never after "cheaper", ``Constraints.price_firm``), then colour, then brand, then material, then size, then minimum rating,
 then gender, then the product type widens to its parent category. Exclusions the shopper
 stated ("not Nike", "no leather") and in-stock are never relaxed.
 """
@@ -106,7 +106,7 @@ def relaxation_steps(c: Constraints, vocab: Vocabulary | None = None
 
     current = c.copy()
     notes: dict[str, str] = {}
-    if c.price_max is not None or c.price_min is not None:
+    if (c.price_max is not None or c.price_min is not None) and not c.price_firm:
         for factor in (1.3, 1.6, None):
             cur = current.copy()
             parts = []

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from common import domain
 from common.settings import Settings, get_settings
 from recommender.catalog import Product
 from recommender.explain import explain
@@ -87,7 +88,8 @@ class _Pair:
     def vocab(self) -> Vocabulary:
         if self.vocabulary is None:
             fields = ["brand", "colors", "materials", "sizes", "gender", "category", "price", "currency"]
-            self.vocabulary = Vocabulary.from_products(self.store.payloads(fields))
+            vocabulary = Vocabulary.from_products(self.store.payloads(fields))
+            self.vocabulary = vocabulary.add_aliases(domain.synonyms())
         return self.vocabulary
 
 

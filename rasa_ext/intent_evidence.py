@@ -1,0 +1,148 @@
+"""Catalog evidence for intent classification (pure: stdlib only, no Rasa).
+
+DIET learns intents from a few hundred examples, so a short message in words it never saw
+("a french press", "blush or cream", "not Glimmerlab") lands on whichever intent its character
+n-grams resemble: out_of_scope, deny, even recover_password. The catalog knows better: those
+words are its products, colours, materials and brands. ``Evidence`` holds
+
+- the catalog's terms, from the lookup tables ``tools/build_lookups.py`` generates (product
+  types, words of product titles, brands, colours, materials), minus every word the training
+  data also uses outside shopping ("set" of "set up my account", "over", "order");
+- the service words: words the training data uses (almost) only outside shopping ("refund",
+  "password", "invoice", "human").
+
+``shopping_intent`` moves a message to a shopping intent only when it names a catalog term,
+names no service word, order id or email, and the classifier put a non-shopping intent first.
+Both are learned from the training data, so another shop's catalog and data give their own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+SHOPPING_INTENTS = frozenset({
+    "search_product", "refine_search", "product_details", "compare_products", "add_to_cart",
+    "view_cart", "show_more", "more_like_this", "reject_product", "start_over", "inform",
+})
+CATALOG_LOOKUPS = ("product_type", "product_word", "brand", "color", "material")
+TYPE_LOOKUP = "product_type"
+SERVICE_MIN_COUNT = 3  # a service word occurs in at least this many non-shopping examples …
+SERVICE_RATIO = 5.0  # … and in this many times more of them, proportionally, than of shopping ones
+CONFIDENT = 0.6  # a shopping intent DIET is this sure of is left alone
+# English function words: never evidence of a topic, however the training data spreads them
+FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "this", "that", "these", "those", "it", "its", "i", "me", "my", "mine", "we",
+    "us", "our", "you", "your", "yours", "he", "him", "his", "she", "her", "they", "them", "their",
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "if", "then", "than",
+    "so", "as", "and", "or", "but", "nor", "not", "no", "yes", "do", "does", "did", "done",
+    "doing", "be", "is", "am", "are", "was", "were", "been", "being", "have", "has", "had",
+    "having", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "to",
+    "of", "in", "on", "at", "by", "for", "from", "with", "about", "into", "onto", "over", "under",
+    "up", "down", "out", "off", "again", "also", "just", "still", "now", "back", "get", "got",
+    "getting", "another", "other", "some", "any", "all", "each", "every", "more", "most", "much",
+    "many", "way", "time", "know", "please", "there", "here", "too", "very",
+})
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_ORDER_OR_EMAIL = re.compile(r"\b[a-z]{2,4}-\d{3,}\b|[^\s@]+@[^\s@]+\.[a-z]{2,}", re.I)
+
+
+def fold(word: str) -> str:
+    """Lower case, no possessive, plural folded: "Women's" → "women", "boxes" → "box"."""
+    word = word.lower().replace("’", "'").split("'")[0]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us")):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    return [fold(t) for t in _TOKEN.findall(text.lower().replace("’", "'"))]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    terms: frozenset[tuple[str, ...]]  # folded word tuples of catalog terms
+    type_terms: frozenset[tuple[str, ...]]
+    service_words: frozenset[str]
+    max_len: int = 1
+
+    @classmethod
+    def learn(cls, lookups: Mapping[str, Iterable[str]],
+              examples: Iterable[tuple[str, str]]) -> Evidence:
+        """``lookups``: lookup table name → values; ``examples``: (text, intent) pairs."""
+        shopping: Counter[str] = Counter()  # word → examples it occurs in
+        other: Counter[str] = Counter()
+        sizes = Counter()
+        for text, intent in examples:
+            side = "shopping" if intent in SHOPPING_INTENTS else "other"
+            (shopping if side == "shopping" else other).update(set(tokens(text)))
+            sizes[side] += 1
+        n_shop, n_other = max(1, sizes["shopping"]), max(1, sizes["other"])
+
+        def ratio(word: str) -> float:  # how much more often, proportionally, outside shopping
+            return (other[word] / n_other) / max(shopping[word] / n_shop, 0.5 / n_shop)
+
+        ambiguous = {w for w in other if ratio(w) > 1.0}
+        service = frozenset(w for w, n in other.items() if w not in FUNCTION_WORDS
+                            and n >= SERVICE_MIN_COUNT and ratio(w) >= SERVICE_RATIO)
+        terms: set[tuple[str, ...]] = set()
+        type_terms: set[tuple[str, ...]] = set()
+        for name in CATALOG_LOOKUPS:
+            for value in lookups.get(name, ()):
+                key = tuple(tokens(str(value)))
+                if not key or (len(key) == 1 and (key[0] in ambiguous or len(key[0]) < 3
+                                                   or key[0].isdigit())):
+                    continue
+                terms.add(key)
+                if name == TYPE_LOOKUP:
+                    type_terms.add(key)
+        return cls(frozenset(terms), frozenset(type_terms), service,
+                   max((len(t) for t in terms), default=1))
+
+    def mentions(self, text: str) -> list[tuple[str, ...]]:
+        """Catalog terms in ``text``, longest first at each position."""
+        toks, found, i = tokens(text), [], 0
+        while i < len(toks):
+            for n in range(min(self.max_len, len(toks) - i), 0, -1):
+                span = tuple(toks[i : i + n])
+                if span in self.terms:
+                    found.append(span)
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+    def shopping_intent(self, text: str, intent: str | None, confidence: float = 1.0) -> str | None:
+        """The shopping intent this message should have (``intent`` itself when it is a
+        shopping intent DIET was unsure of), or None to keep what DIET said."""
+        if not text or _ORDER_OR_EMAIL.search(text):
+            return None
+        if intent in SHOPPING_INTENTS and confidence >= CONFIDENT:
+            return None
+        if self.service_words.intersection(tokens(text)):
+            return None
+        found = self.mentions(text)
+        if not found:
+            return None
+        if intent in SHOPPING_INTENTS:
+            return intent
+        return "search_product" if any(t in self.type_terms for t in found) else "refine_search"
+
+    def to_dict(self) -> dict[str, list]:
+        return {"terms": sorted(" ".join(t) for t in self.terms),
+                "type_terms": sorted(" ".join(t) for t in self.type_terms),
+                "service_words": sorted(self.service_words)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, list]) -> Evidence:
+        terms = frozenset(tuple(t.split()) for t in data.get("terms", []))
+        return cls(terms, frozenset(tuple(t.split()) for t in data.get("type_terms", [])),
+                   frozenset(data.get("service_words", [])),
+                   max((len(t) for t in terms), default=1))
