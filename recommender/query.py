@@ -79,7 +79,7 @@ FAUX_WORDS = {"faux", "vegan", "protein", "imitation", "artificial", "pu"}
 def material_matches(wanted: str, material: str) -> bool:
     """A stated material covers the catalog's kinds of it: "wool" ⊇ "merino wool", "cotton" ⊇
     "cotton sateen", "leather" ⊇ "nubuck leather" — but not imitations ("protein leather")."""
-    want, have = _key(wanted), _key(material)
+    want, have = content_words(wanted), content_words(material)
     if not want or len(want) > len(have):
         return False
     if want == have:
@@ -137,7 +137,7 @@ def words(text: str) -> list[str]:
     return out
 
 
-def _key(text: str) -> tuple[str, ...]:
+def content_words(text: str) -> tuple[str, ...]:
     return tuple(w for w in words(text) if w not in ",.;!?")
 
 
@@ -172,6 +172,7 @@ class Vocabulary:
     type_prices: dict[str, list[float]] = field(default_factory=dict)
     type_heads: dict[str, set[str]] = field(default_factory=dict)  # "jacket" → rain/winter jackets
     currency: str = "USD"  # the catalog's (most products'): price words and notes are in it
+    title_words: set[str] = field(default_factory=set)
     _known: list[str] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -182,12 +183,13 @@ class Vocabulary:
         for p in products:
             get = p.get if isinstance(p, Mapping) else lambda k, p=p: getattr(p, k, None)
             currencies[str(get("currency") or "USD").upper()] += 1
+            vocab.title_words.update(content_words(str(get("title") or "")))
             if get("brand"):
-                vocab.brands[_key(get("brand"))] = get("brand")
+                vocab.brands[content_words(get("brand"))] = get("brand")
             for c in get("colors") or []:
-                vocab.colors[_key(c)] = c
+                vocab.colors[content_words(c)] = c
             for m in get("materials") or []:
-                vocab.materials[_key(m)] = m
+                vocab.materials[content_words(m)] = m
             for s in get("sizes") or []:
                 vocab.sizes[str(s).lower()] = str(s)
             if get("gender"):
@@ -195,22 +197,28 @@ class Vocabulary:
             category = list(get("category") or [])
             if category:
                 leaf = category[-1]
-                vocab.product_types[_key(leaf)] = leaf
-                if len(_key(leaf)) > 1:
-                    vocab.type_heads.setdefault(_key(leaf)[-1], set()).add(leaf)
+                vocab.product_types[content_words(leaf)] = leaf
+                if len(content_words(leaf)) > 1:
+                    vocab.type_heads.setdefault(content_words(leaf)[-1], set()).add(leaf)
                 vocab.type_root[leaf] = category[0]
                 if len(category) > 1:
                     vocab.type_parent[leaf] = category[-2]
                 for c in category[:-1]:
-                    vocab.categories[_key(c)] = c
+                    vocab.categories[content_words(c)] = c
                 if get("price") is not None:
                     vocab.type_prices.setdefault(leaf, []).append(float(get("price")))
         for alias, canonical in COLOR_ALIASES.items():
-            if _key(canonical) in vocab.colors and _key(alias) not in vocab.colors:
-                vocab.colors[_key(alias)] = vocab.colors[_key(canonical)]
+            if content_words(canonical) in vocab.colors and content_words(alias) not in vocab.colors:
+                vocab.colors[content_words(alias)] = vocab.colors[content_words(canonical)]
         if currencies:
             vocab.currency = currencies.most_common(1)[0][0]
         return vocab
+
+    def knows(self, word: str) -> bool:
+        """Whether a (folded) word names something the catalog has: a word of a title, a
+        category or any value (aliases included)."""
+        tables = (self.product_types, self.categories, self.colors, self.materials, self.brands)
+        return word in self.title_words or any(word in key for t in tables for key in t)
 
     def spelling(self, token: str) -> str:
         """A misspelt catalog word put right ("runing" → running, "swetashirt" → sweatshirt):
@@ -227,7 +235,7 @@ class Vocabulary:
         if self._known is None:
             tables = (self.product_types, self.categories, self.colors, self.materials, self.brands)
             values = {value for t in tables for value in t.values()}  # catalog spellings, no aliases
-            self._known = sorted({w for value in values for w in _key(value) if w.isalpha()})
+            self._known = sorted({w for value in values for w in content_words(value) if w.isalpha()})
         return self._known
 
     def add_aliases(self, synonyms: Mapping[str, Iterable[str]]) -> Vocabulary:
@@ -235,12 +243,12 @@ class Vocabulary:
         Sweatshirts), e.g. the NLU's synonyms; a form that already names a value is kept."""
         tables = (self.product_types, self.categories, self.colors, self.materials, self.brands)
         for canonical, forms in synonyms.items():
-            key = _key(canonical)
+            key = content_words(canonical)
             table = next((t for t in tables if key in t), None)
             if table is None:
                 continue
             for form in forms:
-                form_key = _key(form)
+                form_key = content_words(form)
                 if form_key and not any(form_key in t for t in tables):
                     table[form_key] = table[key]
         self._known = None
@@ -268,15 +276,15 @@ class Vocabulary:
         if kind == "size":
             return self.sizes.get(str(value).lower().strip())
         if kind == "gender":
-            g = GENDER_ALIASES.get(_key(value)[0] if _key(value) else "")
+            g = GENDER_ALIASES.get(content_words(value)[0] if content_words(value) else "")
             return g if g in self.genders else None
         table = {"brand": self.brands, "color": self.colors, "material": self.materials,
                  "product_type": self.product_types}.get(kind)
         if table is None:
             return None
-        found = table.get(_key(value))
+        found = table.get(content_words(value))
         if found is None and kind == "product_type":
-            found = self.categories.get(_key(value))
+            found = self.categories.get(content_words(value))
         return found
 
 
@@ -389,6 +397,30 @@ def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[in
                 negating = False
         i += 1
     return mentions, toks, covered
+
+
+# "do you sell bikinis?", "looking for a 55 inch TV", "I need a new mattress": the thing asked for
+_ASKED_FOR = re.compile(
+    r"\b(?:sell|carry|stock|need|want|looking for|after|buy|got)\s+(?:(?:an?|any|some|new|good|the)\s+)*"
+    r"((?:[a-z0-9'-]+\s+){0,2}?[a-z'-]+?)(?=\s+(?:for|to|with|that|which|in|on|"
+    r"under|from|please|pls|at)\b|\s*[?.!,]|\s*$)")
+NOT_A_PRODUCT = {"something", "anything", "stuff", "thing", "gift", "present", "idea", "help",
+                 "product", "item", "option", "advice", "recommendation", "it", "them", "one", "ones"}
+
+
+def unknown_product(text: str, vocab: Vocabulary) -> str | None:
+    """The product a message asks for by a name the catalog never uses ("bikinis", "55 inch
+    TV"), or None: a word of a title, category or value is known, and so is a vague "gift"."""
+    m = _ASKED_FOR.search(text.lower().replace("’", "'"))
+    if not m:
+        return None
+    phrase = m.group(1).strip()
+    head = content_words(phrase)
+    if not head or not head[-1].isalpha() or head[-1] in QUERY_NOISE or             any(w in NOT_A_PRODUCT or w in STOPWORDS for w in head):
+        return None
+    if any(vocab.knows(w) or vocab.knows(vocab.spelling(w)) for w in head if len(w) > 2):
+        return None
+    return phrase
 
 
 # ---- prices and ratings -------------------------------------------------------------------
@@ -571,7 +603,7 @@ def apply_turn(
         canonical = vocab.canonical(kind, str(value))
         if canonical is None:
             if kind in ("product_type", "pattern", "color", "material", "brand"):
-                for w in _key(str(value)):
+                for w in content_words(str(value)):
                     if w not in QUERY_NOISE and w not in c.keywords:
                         c.keywords.append(w)
             continue
@@ -651,11 +683,11 @@ def apply_turn(
     # prices: the words of the text first ("under 120, size 10" is unambiguous there); Rasa's
     # price entities only fill a bound the text left open, and never a number named as a size
     lo, hi = parse_price(text, shown_prices, vocab.cheap_price(c.product_type))
-    size_numbers = {_entity_number(s) for s in sizes}
+    used = {_entity_number(s) for s in sizes} | {lo, hi}  # sizes, and numbers the text placed
     for ent in price_entities:
         number = _entity_number(ent.get("value"))
         role = str(ent.get("role") or "").lower()
-        if number is None or number in size_numbers:
+        if number is None or number in used:
             continue
         if role == "min" and lo is None:
             lo = number

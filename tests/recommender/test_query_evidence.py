@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.query import Constraints, Vocabulary, apply_turn
+from recommender.query import Constraints, Vocabulary, apply_turn, unknown_product
 from recommender.ranking import relaxation_steps
 
 PRODUCTS = [
-    {"brand": "Stride", "colors": ["black"], "sizes": ["S", "M", "L", "10", "12"], "gender": "men",
+    {"title": "Stride Road Runner", "brand": "Stride", "colors": ["black"], "sizes": ["S", "M", "L", "10", "12"], "gender": "men",
      "category": ["Footwear", "Sneakers", "Running Shoes"], "price": 90.0},
-    {"brand": "Fjord", "colors": ["green"], "materials": ["merino wool"], "sizes": ["M"],
+    {"title": "Fjord Merino Hoodie", "brand": "Fjord", "colors": ["green"], "materials": ["merino wool"], "sizes": ["M"],
      "gender": "women", "category": ["Apparel", "Tops", "Hoodies & Sweatshirts"], "price": 60.0},
 ]
 VOCAB = Vocabulary.from_products(PRODUCTS).add_aliases({"hoodies & sweatshirts": ["hoodie"]})
@@ -68,3 +68,13 @@ def test_forgetting_a_constraint():
     start = Constraints(product_type="Running Shoes", colors=["black"], brands=["Stride"])
     after = turn("ok forget the colour, what else have you got?", start=start)
     assert after.colors == [] and after.brands == ["Stride"]
+
+
+@pytest.mark.parametrize(("text", "missing"), [
+    ("do you sell bikinis?", "bikinis"), ("looking for a 55 inch TV", "55 inch tv"),
+    ("I need a new mattress please", "mattress"), ("do you sell running shoes?", None),
+    ("I want a merino hoodie", None), ("a gift for my dad", None), ("I need it by friday", None),
+    ("do you sell runing shoes?", None),  # a typo of a catalog word is no unknown product
+])
+def test_a_product_the_catalog_does_not_carry(text, missing):
+    assert unknown_product(text, VOCAB) == missing
