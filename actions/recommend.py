@@ -224,6 +224,14 @@ class ActionShowMore(Action):
         )  # fmt: skip
 
 
+def names_a_value(tracker: Tracker) -> bool:
+    """Whether the message names a brand, colour or material of the catalog."""
+    from recommender.query import scan
+
+    mentions, _, _ = scan(shopper_text(tracker), get_services().recommender.vocabulary)
+    return any(m.kind in ("brand", "color", "material") for m in mentions)
+
+
 def product_or_ask(dispatcher: CollectingDispatcher, tracker: Tracker) -> Any:
     product_id = resolve_product_id(tracker)
     if product_id is None:
@@ -325,6 +333,9 @@ class ActionRejectProduct(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if names_a_value(tracker) and not entity_values(tracker, "product_id") \
+                and not ordinal_positions(tracker):  # "I don't like Quillon": a refinement
+            return await ActionRecommendProducts().run(dispatcher, tracker, domain)
         product = await off_loop(product_or_ask, dispatcher, tracker)
         if product is None:
             return []

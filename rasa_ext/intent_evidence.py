@@ -11,8 +11,10 @@ words are its products, colours, materials and brands. ``Evidence`` holds
 - the service words: words the training data uses (almost) only outside shopping ("refund",
   "password", "invoice", "human").
 
-``shopping_intent`` moves a message to a shopping intent only when it names a catalog term,
-names no service word, order id or email, and the classifier put a non-shopping intent first.
+``shopping_intent`` moves a message to a shopping intent only when it names a product type,
+brand or material of the catalog (or two catalog terms of any kind: "blush or cream"), names no
+service word, order id or email, and the classifier put a non-shopping intent first or was
+unsure of its shopping one.
 Both are learned from the training data, so another shop's catalog and data give their own.
 """
 
@@ -27,8 +29,12 @@ SHOPPING_INTENTS = frozenset({
     "search_product", "refine_search", "product_details", "compare_products", "add_to_cart",
     "view_cart", "show_more", "more_like_this", "reject_product", "start_over", "inform",
 })
-CATALOG_LOOKUPS = ("product_type", "product_word", "brand", "color", "material")
+CATALOG_LOOKUPS = ("product_type", "product_word", "product_noun", "gender", "brand", "color",
+                   "material")
 TYPE_LOOKUP = "product_type"
+# one of these is evidence alone ("mugs", "women's", "no faux fur"); a colour or any other word of
+# a title ("black", "power", "electric") only with a second term
+STRONG_LOOKUPS = ("product_type", "product_noun", "gender", "brand", "material")
 SERVICE_MIN_COUNT = 3  # a service word occurs in at least this many non-shopping examples …
 SERVICE_RATIO = 5.0  # … and in this many times more of them, proportionally, than of shopping ones
 CONFIDENT = 0.6  # a shopping intent DIET is this sure of is left alone
@@ -70,6 +76,7 @@ class Evidence:
     terms: frozenset[tuple[str, ...]]  # folded word tuples of catalog terms
     type_terms: frozenset[tuple[str, ...]]
     service_words: frozenset[str]
+    strong_terms: frozenset[tuple[str, ...]] = frozenset()
     max_len: int = 1
 
     @classmethod
@@ -93,6 +100,7 @@ class Evidence:
                             and n >= SERVICE_MIN_COUNT and ratio(w) >= SERVICE_RATIO)
         terms: set[tuple[str, ...]] = set()
         type_terms: set[tuple[str, ...]] = set()
+        strong: set[tuple[str, ...]] = set()
         for name in CATALOG_LOOKUPS:
             for value in lookups.get(name, ()):
                 key = tuple(tokens(str(value)))
@@ -102,7 +110,9 @@ class Evidence:
                 terms.add(key)
                 if name == TYPE_LOOKUP:
                     type_terms.add(key)
-        return cls(frozenset(terms), frozenset(type_terms), service,
+                if name in STRONG_LOOKUPS:
+                    strong.add(key)
+        return cls(frozenset(terms), frozenset(type_terms), service, frozenset(strong),
                    max((len(t) for t in terms), default=1))
 
     def mentions(self, text: str) -> list[tuple[str, ...]]:
@@ -129,7 +139,7 @@ class Evidence:
         if self.service_words.intersection(tokens(text)):
             return None
         found = self.mentions(text)
-        if not found:
+        if not any(t in self.strong_terms for t in found) and len(found) < 2:
             return None
         if intent in SHOPPING_INTENTS:
             return intent
@@ -138,6 +148,7 @@ class Evidence:
     def to_dict(self) -> dict[str, list]:
         return {"terms": sorted(" ".join(t) for t in self.terms),
                 "type_terms": sorted(" ".join(t) for t in self.type_terms),
+                "strong_terms": sorted(" ".join(t) for t in self.strong_terms),
                 "service_words": sorted(self.service_words)}
 
     @classmethod
@@ -145,4 +156,5 @@ class Evidence:
         terms = frozenset(tuple(t.split()) for t in data.get("terms", []))
         return cls(terms, frozenset(tuple(t.split()) for t in data.get("type_terms", [])),
                    frozenset(data.get("service_words", [])),
+                   frozenset(tuple(t.split()) for t in data.get("strong_terms", [])),
                    max((len(t) for t in terms), default=1))

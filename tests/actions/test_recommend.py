@@ -148,6 +148,15 @@ async def test_reject_keeps_it_out(services, domain):
     assert {i["id"] for i in payloads(dispatcher)[0]["items"]} == RUNNING_SHOES - {"T01"}
 
 
+async def test_disliking_a_brand_refines_the_search(services, domain):
+    tracker = load_tracker("refine_not_nike")
+    tracker.latest_message = {"text": "I don't like Asics", "intent": {"name": "reject_product"},
+                              "entities": []}
+    dispatcher, events = await run(ActionRejectProduct(), tracker, domain)
+    assert "Asics" in slot_events(events)["search_constraints"]["exclude_brands"]
+    assert {i["id"] for i in payloads(dispatcher)[0]["items"]} == RUNNING_SHOES - {"T04", "T05"}
+
+
 async def test_start_over_clears_the_search(services, domain):
     dispatcher, events = await run(ActionStartOver(), load_tracker("start_over"), domain)
     slots = slot_events(events)

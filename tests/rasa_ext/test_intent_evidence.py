@@ -45,8 +45,14 @@ def test_words_the_data_uses_outside_shopping_are_no_evidence():
 
 def test_a_sure_shopping_intent_is_kept_an_unsure_one_confirmed():
     assert EVIDENCE.shopping_intent("a mug", "search_product", 0.9) is None
-    assert EVIDENCE.shopping_intent("a mug", "search_product", 0.3) == "search_product"
+    assert EVIDENCE.shopping_intent("a french press", "search_product", 0.3) == "search_product"
     assert EVIDENCE.shopping_intent("hmm", "search_product", 0.3) is None
+
+
+def test_a_lone_colour_or_title_word_is_not_enough():
+    assert EVIDENCE.shopping_intent("what are cream crackers", "out_of_scope") is None
+    assert EVIDENCE.shopping_intent("a cream mug", "out_of_scope") == "refine_search"
+    assert EVIDENCE.shopping_intent("anything in wool", "out_of_scope") == "refine_search"
 
 
 def test_round_trip():

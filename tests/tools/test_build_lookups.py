@@ -83,6 +83,9 @@ def test_cli_writes_lookups_and_synonyms(catalog: Path, tmp_path: Path, capsys) 
     assert set(lookups["color"]) == {"navy", "white", "grey"}
     assert set(lookups["material"]) == {"engineered mesh", "cotton", "polyester"}
     assert set(lookups["size"]) == {"10K", "S", "M", "XL"}  # numeric sizes look like prices
+    # title words, the titles' head nouns (both numbers) and genders: evidence, not entities
+    assert {"cityline", "runner", "zip", "hoodie", "steel", "knife"} <= set(lookups["product_word"])
+    assert set(lookups["product_noun"]) == {"runner", "runners", "hoodie", "hoodies", "knife", "knives"}
 
     assert "sweatshirt" in synonyms["hoodies & sweatshirts"]
     assert "alder and co" in synonyms["Alder & Co"]
