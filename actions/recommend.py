@@ -224,12 +224,22 @@ class ActionShowMore(Action):
         )  # fmt: skip
 
 
-def names_a_value(tracker: Tracker) -> bool:
-    """Whether the message names a brand, colour or material of the catalog."""
-    from recommender.query import scan
+REFINED = ("colors", "exclude_colors", "brands", "exclude_brands", "materials", "exclude_materials",
+           "sizes", "gender", "price_min", "price_max")
 
-    mentions, _, _ = scan(shopper_text(tracker), get_services().recommender.vocabulary)
-    return any(m.kind in ("brand", "color", "material") for m in mentions)
+
+def is_refinement(tracker: Tracker) -> bool:
+    """Whether a message taken for a product reference refines the search instead ("I don't
+    like Quillon", "what about up to 90", "for a man, size M"): it names no product or position
+    and changes a colour, brand, material, size, gender or price of the running search."""
+    from recommender.query import apply_turn
+
+    if entity_values(tracker, "product_id") or ordinal_positions(tracker):
+        return False
+    before = _constraints(tracker)
+    after = apply_turn(before, shopper_text(tracker), [], get_services().recommender.vocabulary,
+                       [float(p) for p in tracker.get_slot("shown_prices") or []])
+    return any(getattr(before, key) != getattr(after, key) for key in REFINED)
 
 
 def product_or_ask(dispatcher: CollectingDispatcher, tracker: Tracker) -> Any:
@@ -253,6 +263,8 @@ class ActionProductDetails(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if await off_loop(is_refinement, tracker):  # "what about up to 90 then"
+            return await ActionRecommendProducts().run(dispatcher, tracker, domain)
         product = await off_loop(product_or_ask, dispatcher, tracker)
         if product is None:
             return []
@@ -313,6 +325,8 @@ class ActionMoreLikeThis(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if await off_loop(is_refinement, tracker):  # "more like that but in blue" names no product
+            return await ActionRecommendProducts().run(dispatcher, tracker, domain)
         product = await off_loop(product_or_ask, dispatcher, tracker)
         if product is None:
             return []
@@ -333,8 +347,7 @@ class ActionRejectProduct(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if names_a_value(tracker) and not entity_values(tracker, "product_id") \
-                and not ordinal_positions(tracker):  # "I don't like Quillon": a refinement
+        if await off_loop(is_refinement, tracker):  # "I don't like Quillon"
             return await ActionRecommendProducts().run(dispatcher, tracker, domain)
         product = await off_loop(product_or_ask, dispatcher, tracker)
         if product is None:

@@ -346,6 +346,9 @@ def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[in
 
     Returns mentions, the token list, and the token indices the mentions cover.
     """
+    # "non-stick" is a catalog word ("nonstick"), not "not stick"; "non-wool" stays a negation
+    text = re.sub(r"\bnon-([a-z]+)", lambda m: f"non{m.group(1)}" if vocab.knows(f"non{m.group(1)}")
+                  else m.group(0), text.lower())
     toks = [vocab.spelling(t) for t in words(text)]
     tables = [("product_type", vocab.product_types), ("category", vocab.categories),
               ("brand", vocab.brands), ("color", vocab.colors), ("material", vocab.materials)]

@@ -40,6 +40,7 @@ STATIC_SYNONYMS = ROOT / "data/nlu/synonyms.yml"
 
 _IRREGULAR_PLURALS = {"scarf": "scarves", "knife": "knives", "shelf": "shelves", "leaf": "leaves",
                       "half": "halves", "wife": "wives", "mouse": "mice", "foot": "feet"}
+_GENDER_SINGULAR = {"men": "man", "women": "woman"}
 _IRREGULAR_SINGULARS = {plural: single for single, plural in _IRREGULAR_PLURALS.items()}
 _UNCOUNTABLE = {"jeans", "shorts", "trousers", "leggings", "pajamas", "pyjamas", "glasses",
                 "headphones", "earbuds", "sneakers", "clothing", "footwear", "outerwear",
@@ -141,8 +142,9 @@ def build_vocabulary(products: Iterable[Product]) -> Vocabulary:
         if title_words:  # the head noun of the title: "Ember Stoneware Mug" → mug, mugs
             for form in {singular(title_words[-1]), plural(title_words[-1])}:
                 vocab.add("product_noun", form, [])
-        if product.gender:  # "women", "women's"
-            for form in {product.gender.lower(), f"{product.gender.lower()}'s"}:
+        if product.gender:  # "women", "women's", "woman"
+            gender = product.gender.lower()
+            for form in {gender, f"{gender}'s", _GENDER_SINGULAR.get(gender, singular(gender))}:
                 vocab.add("gender", form, [])
         for color in product.colors:
             vocab.add("color", color.lower(), [])  # lookups match case-insensitively

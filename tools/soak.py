@@ -27,6 +27,7 @@ from typing import Any
 from tools.stack import SupervisedStack, start_supervised_stack
 
 BUDGET_S = 3.0
+PROGRAMS = ["rasa", "actions", "gateway"]
 SCRIPT = [
     "show me running shoes", "under 80", "in blue", "show more", "tell me about the second one",
     "where is my order ORD-10427", "maya.tan@example.com", "what payment methods do you take",
@@ -107,16 +108,20 @@ class Soak:
             self.acknowledged[key].append(text)
 
     def killer(self) -> None:
+        programs: list[str] = []
         while True:
             wait = self.rng.uniform(*self.kill_every)
             if time.monotonic() + wait >= self.until:
                 return
             time.sleep(wait)
-            program = self.rng.choice(["rasa", "actions", "gateway"])
+            if not programs:  # every program in turn, in a shuffled order: each one is killed
+                programs = self.rng.sample(PROGRAMS, len(PROGRAMS))
+            program = programs.pop()
             pid = self.stack.pid(program)
             if pid:
                 os.kill(pid, signal.SIGKILL)
-                self.kills.append({"program": program, "at_s": round(time.monotonic(), 1)})
+            self.kills.append({"program": program if pid else f"{program} (not running)",
+                               "at_s": round(time.monotonic(), 1)})
 
     def lost(self) -> int:
         missing = 0

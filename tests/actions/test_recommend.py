@@ -157,6 +157,18 @@ async def test_disliking_a_brand_refines_the_search(services, domain):
     assert {i["id"] for i in payloads(dispatcher)[0]["items"]} == RUNNING_SHOES - {"T04", "T05"}
 
 
+async def test_a_price_taken_for_a_product_question_refines_the_search(services, domain):
+    tracker = load_tracker("refine_not_nike")
+    tracker.latest_message = {"text": "ok, what about up to 70 then",
+                              "intent": {"name": "product_details"}, "entities": []}
+    dispatcher, events = await run(ActionProductDetails(), tracker, domain)
+    assert slot_events(events)["search_constraints"]["price_max"] == 70
+    [payload] = payloads(dispatcher)
+    prices = [i["price"] for i in payload["items"]]
+    assert prices[0] <= 70 and (all(p <= 70 for p in prices) or payload["relaxed"])
+    assert "utter_which_product" not in responses(dispatcher)
+
+
 async def test_start_over_clears_the_search(services, domain):
     dispatcher, events = await run(ActionStartOver(), load_tracker("start_over"), domain)
     slots = slot_events(events)
