@@ -56,7 +56,8 @@ _ORDER_OR_EMAIL = re.compile(r"\b[a-z]{2,4}-\d{3,}\b|[^\s@]+@[^\s@]+\.[a-z]{2,}"
 
 
 def fold(word: str) -> str:
-    """Lower case, no possessive, plural folded: "Women's" → "women", "boxes" → "box"."""
+    """Lower case, no possessive, plural folded: "Women's" → "women", "boxes" → "box" (the
+    folding of ``recommender.sparse.stem``; rasa_ext imports nothing of the project)."""
     word = word.lower().replace("’", "'").split("'")[0]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
@@ -85,12 +86,15 @@ class Evidence:
         """``lookups``: lookup table name → values; ``examples``: (text, intent) pairs."""
         shopping: Counter[str] = Counter()  # word → examples it occurs in
         other: Counter[str] = Counter()
-        sizes = Counter()
+        n_shop = n_other = 0
         for text, intent in examples:
-            side = "shopping" if intent in SHOPPING_INTENTS else "other"
-            (shopping if side == "shopping" else other).update(set(tokens(text)))
-            sizes[side] += 1
-        n_shop, n_other = max(1, sizes["shopping"]), max(1, sizes["other"])
+            if intent in SHOPPING_INTENTS:
+                shopping.update(set(tokens(text)))
+                n_shop += 1
+            else:
+                other.update(set(tokens(text)))
+                n_other += 1
+        n_shop, n_other = max(1, n_shop), max(1, n_other)
 
         def ratio(word: str) -> float:  # how much more often, proportionally, outside shopping
             return (other[word] / n_other) / max(shopping[word] / n_shop, 0.5 / n_shop)

@@ -29,6 +29,7 @@ LIST_KEYS = ("colors", "exclude_colors", "brands", "exclude_brands", "materials"
              "exclude_materials", "sizes", "keywords")
 MAX_KEYWORDS = 8
 SPELLING_CUTOFF = 0.85  # difflib ratio for a typo of a catalog word
+MAX_SPELLED = 10_000  # remembered corrections
 
 
 @dataclass
@@ -174,6 +175,7 @@ class Vocabulary:
     currency: str = "USD"  # the catalog's (most products'): price words and notes are in it
     title_words: set[str] = field(default_factory=set)
     _known: list[str] | None = field(default=None, repr=False, compare=False)
+    _spelled: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_products(cls, products: Iterable[Any]) -> Vocabulary:
@@ -225,11 +227,14 @@ class Vocabulary:
         only words of five letters or more that are no known word, to a close known one."""
         if len(token) < 5 or not token.isalpha() or token in QUERY_NOISE or token in GENDER_ALIASES:
             return token
-        known = self._known_tokens()
-        if token in known:
-            return token
-        close = difflib.get_close_matches(token, known, n=1, cutoff=SPELLING_CUTOFF)
-        return close[0] if close else token
+        if token not in self._spelled:  # a shop's shoppers repeat their typos: looked up once
+            if len(self._spelled) >= MAX_SPELLED:  # bounded: any text may arrive here
+                self._spelled.clear()
+            known = self._known_tokens()
+            close = [] if token in known else difflib.get_close_matches(token, known, n=1,
+                                                                         cutoff=SPELLING_CUTOFF)
+            self._spelled[token] = close[0] if close else token
+        return self._spelled[token]
 
     def _known_tokens(self) -> list[str]:
         if self._known is None:
@@ -251,7 +256,7 @@ class Vocabulary:
                 form_key = content_words(form)
                 if form_key and not any(form_key in t for t in tables):
                     table[form_key] = table[key]
-        self._known = None
+        self._known, self._spelled = None, {}
         return self
 
     def material_family(self, values: Iterable[str]) -> list[str]:
