@@ -175,16 +175,10 @@ class ActionRecommendProducts(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        from recommender.query import apply_turn, unknown_product
+        from recommender.query import apply_turn
 
         recommender = get_services().recommender
         text = shopper_text(tracker)
-        missing = unknown_product(text, recommender.vocabulary)
-        if missing:  # honest: no unrelated products presented as a match
-            departments = sorted(set(recommender.vocabulary.type_root.values()))
-            dispatcher.utter_message(response="utter_not_carried", what=missing,
-                                     departments=", ".join(d.lower() for d in departments))
-            return []
         constraints = apply_turn(
             _constraints(tracker),
             text,
@@ -198,9 +192,6 @@ class ActionRecommendProducts(Action):
             gift = any(word in GIFT_WORDS for word in constraints.keywords)
             dispatcher.utter_message(response="utter_ask_gift_category" if gift else "utter_ask_category")
             return [*events, SlotSet("search_constraints", constraints.to_dict())]
-        inferred = await off_loop(recommender.infer_type, constraints)
-        if inferred:  # "camp chair": the type whose titles say it, kept for the next turns
-            constraints.product_type, constraints.category = inferred, None
         # a (re)defined search may show earlier products again, unless "what else" asks for new ones
         keep = _list(tracker, "shown_ids") if MORE_CUES.search(text) else []
         state = _state(tracker, constraints, user_turns=turns, shown_ids=keep)

@@ -174,6 +174,7 @@ class Vocabulary:
     type_heads: dict[str, set[str]] = field(default_factory=dict)  # "jacket" → rain/winter jackets
     currency: str = "USD"  # the catalog's (most products'): price words and notes are in it
     title_words: set[str] = field(default_factory=set)
+    title_types: dict[str, set[str]] = field(default_factory=dict)  # title word → types using it
     _known: list[str] | None = field(default=None, repr=False, compare=False)
     _spelled: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -185,7 +186,11 @@ class Vocabulary:
         for p in products:
             get = p.get if isinstance(p, Mapping) else lambda k, p=p: getattr(p, k, None)
             currencies[str(get("currency") or "USD").upper()] += 1
-            vocab.title_words.update(content_words(str(get("title") or "")))
+            title = content_words(str(get("title") or ""))
+            vocab.title_words.update(title)
+            if get("category"):
+                for word in title:
+                    vocab.title_types.setdefault(word, set()).add(list(get("category"))[-1])
             if get("brand"):
                 vocab.brands[content_words(get("brand"))] = get("brand")
             for c in get("colors") or []:
@@ -215,6 +220,20 @@ class Vocabulary:
         if currencies:
             vocab.currency = currencies.most_common(1)[0][0]
         return vocab
+
+    def type_of_title_words(self, words_: Iterable[str], category: str | None = None) -> str | None:
+        """The one product type whose titles, alone in the catalog, use these words ("chair" →
+        Camp Furniture, "snow" → Winter Boots); None when a word is shared by several types
+        ("shoe", "waterproof") or the words point to different types, or to one outside
+        ``category``."""
+        types = {next(iter(self.title_types[w])) for w in words_
+                 if w.isalpha() and len(self.title_types.get(w, ())) == 1}
+        if len(types) != 1:
+            return None
+        found = types.pop()
+        if category and category not in (self.type_parent.get(found), self.type_root.get(found)):
+            return None
+        return found
 
     def knows(self, word: str) -> bool:
         """Whether a (folded) word names something the catalog has: a word of a title, a
@@ -405,30 +424,6 @@ def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[in
                 negating = False
         i += 1
     return mentions, toks, covered
-
-
-# "do you sell bikinis?", "looking for a 55 inch TV", "I need a new mattress": the thing asked for
-_ASKED_FOR = re.compile(
-    r"\b(?:sell|carry|stock|need|want|looking for|after|buy|got)\s+(?:(?:an?|any|some|new|good|the)\s+)*"
-    r"((?:[a-z0-9'-]+\s+){0,2}?[a-z'-]+?)(?=\s+(?:for|to|with|that|which|in|on|"
-    r"under|from|please|pls|at)\b|\s*[?.!,]|\s*$)")
-NOT_A_PRODUCT = {"something", "anything", "stuff", "thing", "gift", "present", "idea", "help",
-                 "product", "item", "option", "advice", "recommendation", "it", "them", "one", "ones"}
-
-
-def unknown_product(text: str, vocab: Vocabulary) -> str | None:
-    """The product a message asks for by a name the catalog never uses ("bikinis", "55 inch
-    TV"), or None: a word of a title, category or value is known, and so is a vague "gift"."""
-    m = _ASKED_FOR.search(text.lower().replace("’", "'"))
-    if not m:
-        return None
-    phrase = m.group(1).strip()
-    head = content_words(phrase)
-    if not head or not head[-1].isalpha() or head[-1] in QUERY_NOISE or             any(w in NOT_A_PRODUCT or w in STOPWORDS for w in head):
-        return None
-    if any(vocab.knows(w) or vocab.knows(vocab.spelling(w)) for w in head if len(w) > 2):
-        return None
-    return phrase
 
 
 # ---- prices and ratings -------------------------------------------------------------------
@@ -669,6 +664,11 @@ def apply_turn(
                     c = Constraints(gender=c.gender, in_stock_only=c.in_stock_only)
             c.category, c.product_type, c.keywords = cat, None, []
 
+    if not c.product_type and not types:  # "camp chair", "snow boots": titles name the type
+        inferred = vocab.type_of_title_words(
+            (t for i, t in enumerate(toks) if i not in covered and t not in QUERY_NOISE), c.category)
+        if inferred:
+            c.product_type, c.category = inferred, None
     for kind, pos_key, neg_key in (("color", "colors", "exclude_colors"),
                                    ("brand", "brands", "exclude_brands"),
                                    ("material", "materials", "exclude_materials")):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,15 +27,7 @@ from common import domain
 from common.settings import Settings, get_settings
 from recommender.catalog import Product
 from recommender.explain import explain
-from recommender.query import (
-    Constraints,
-    ConversationState,
-    Query,
-    Vocabulary,
-    build_query,
-    content_words,
-    to_filter,
-)
+from recommender.query import ConversationState, Query, Vocabulary, build_query, to_filter
 from recommender.ranking import Ranked, mmr, relaxation_steps, rerank, violations
 from recommender.sparse import SparseStats, query_vector
 from recommender.store.base import VectorStore
@@ -286,24 +277,6 @@ class Recommender:
         lap("explain")
         timings["total"] = round((time.perf_counter() - t0) * 1000, 3)
         return Recommendation(suggestions, list(relaxed.values()), query, timings)
-
-    def infer_type(self, constraints: Constraints, k: int = 10) -> str | None:
-        """The product type a search names only by words of product titles ("camp chair",
-        "french press", "snow boots"): the type most of the top ``k`` exact matches have among
-        those whose title holds one of the search's keywords (at least two, and more than any
-        other type). None when the search has a type already, no keywords, or no clear winner."""
-        if constraints.product_type or not constraints.keywords:
-            return None
-        recommendation = self.rank(ConversationState(constraints=constraints), k, diversify=False,
-                                   relax=False)
-        terms = {w for keyword in constraints.keywords for w in content_words(keyword)}
-        votes = Counter(str(s.payload.get("product_type") or "") for s in recommendation.suggestions
-                        if terms & set(content_words(s.title)))
-        votes.pop("", None)
-        ranked = votes.most_common(2)
-        if not ranked or ranked[0][1] < 2 or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
-            return None
-        return ranked[0][0]
 
     def recommend(self, state: ConversationState, k: int = 5, image: Any = None) -> Recommendation:
         return self.rank(state, k, image=image)

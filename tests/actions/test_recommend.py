@@ -175,12 +175,3 @@ async def test_start_over_clears_the_search(services, domain):
     assert slots["search_constraints"] is None
     assert slots["shown_ids"] == slots["liked_ids"] == slots["last_page_ids"] == []
     assert responses(dispatcher) == ["utter_start_over"]
-
-
-def test_a_type_named_only_by_title_words_is_inferred(services):
-    from recommender.query import Constraints
-
-    recommender = services.recommender
-    assert recommender.infer_type(Constraints(keywords=["boot"])) == "Hiking Boots"  # T07, T08
-    assert recommender.infer_type(Constraints(keywords=["tempo"])) is None  # one title only
-    assert recommender.infer_type(Constraints(product_type="Rain Jackets", keywords=["boot"])) is None

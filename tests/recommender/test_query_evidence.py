@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.query import Constraints, Vocabulary, apply_turn, unknown_product
+from recommender.query import Constraints, Vocabulary, apply_turn
 from recommender.ranking import relaxation_steps
 
 PRODUCTS = [
@@ -15,6 +15,7 @@ PRODUCTS = [
      "category": ["Footwear", "Sneakers", "Running Shoes"], "price": 90.0},
     {"title": "Fjord Merino Hoodie", "brand": "Fjord", "colors": ["green"], "materials": ["merino wool"], "sizes": ["M"],
      "gender": "women", "category": ["Apparel", "Tops", "Hoodies & Sweatshirts"], "price": 60.0},
+    {"title": "Fjord Road Bottle", "category": ["Outdoor", "Hydration", "Water Bottles"], "price": 20.0},
 ]
 VOCAB = Vocabulary.from_products(PRODUCTS).add_aliases({"hoodies & sweatshirts": ["hoodie"]})
 
@@ -70,11 +71,7 @@ def test_forgetting_a_constraint():
     assert after.colors == [] and after.brands == ["Stride"]
 
 
-@pytest.mark.parametrize(("text", "missing"), [
-    ("do you sell bikinis?", "bikinis"), ("looking for a 55 inch TV", "55 inch tv"),
-    ("I need a new mattress please", "mattress"), ("do you sell running shoes?", None),
-    ("I want a merino hoodie", None), ("a gift for my dad", None), ("I need it by friday", None),
-    ("do you sell runing shoes?", None),  # a typo of a catalog word is no unknown product
-])
-def test_a_product_the_catalog_does_not_carry(text, missing):
-    assert unknown_product(text, VOCAB) == missing
+def test_a_type_named_only_by_words_of_its_titles():
+    assert turn("a runner please").product_type == "Running Shoes"  # only running shoes say it
+    assert turn("something road").product_type is None  # "road": shoes and bottles both
+    assert turn("a runner", start=Constraints(product_type="Water Bottles")).product_type == "Water Bottles"
