@@ -1,10 +1,10 @@
-"""Fallback, for a message the NLU was unsure of.
+"""Fallback, for a message the NLU was unsure of, and the reply to one it put out of scope.
 
 - When its best guess is a human or a complaint, that is acted on: a missed request for a person
   costs far more than an unneeded one ("this is useless, get me a human").
-- Else, unless the best guess is shopping, the FAQ is tried with a stricter bar than its own
-  (``FAQ_MIN_SCORE``): a follow-up question such as "and do I pay for return shipping?" is often
-  too short for the intent classifier, not for the FAQ.
+- Else, unless the best guess is shopping and the message no question, the FAQ is tried with a
+  stricter bar than its own (``FAQ_MIN_SCORE``): a follow-up question such as "and do I pay for
+  return shipping?" is often too short for the intent classifier, not for the FAQ.
 - Else ask to rephrase once; the second fallback in a row hands over.
 """
 
@@ -17,20 +17,13 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import is_strongly_negative, latest_text, off_loop
-from actions.faq import faq_answer
+from actions.faq import FAQ_MIN_SCORE, faq_answer, is_question, question_answer
 from actions.handoff import handoff
+from rasa_ext.intent_evidence import SHOPPING_INTENTS
 
 FALLBACK_ACTION = "action_default_fallback"
 HANDOFF_AFTER = 2  # consecutive fallbacks
 _IGNORED = {"action_listen", "action_extract_slots", "action_session_start", "action_default_fallback"}
-# The FAQ answers a fallback message only above this cosine score (its own bar is 0.55): with
-# the base MiniLM, follow-up policy questions score 0.65–0.95, shopping fragments ("for a man,
-# size M") up to 0.6.
-FAQ_MIN_SCORE = 0.65
-SHOPPING_INTENTS = frozenset({
-    "search_product", "refine_search", "product_details", "compare_products", "add_to_cart",
-    "view_cart", "show_more", "more_like_this", "reject_product", "start_over", "inform",
-})  # fmt: skip
 
 
 def best_guess(tracker: Tracker) -> str | None:
@@ -67,7 +60,9 @@ class ActionDefaultFallback(Action):
         if guess == "contact_human_agent" or (guess == "complaint" and is_strongly_negative(text)):
             return handoff(dispatcher, tracker, response="utter_handoff" if guess == "contact_human_agent"
                            else "utter_complaint_handoff")  # fmt: skip
-        answer = None if guess in SHOPPING_INTENTS else await off_loop(faq_answer, text, None)
+        # a shopping guess gives way to the FAQ only for a question ("can she swap them?")
+        shopping = guess in SHOPPING_INTENTS and not is_question(text)
+        answer = None if shopping else await off_loop(faq_answer, text, None)
         if answer is not None and answer.score >= FAQ_MIN_SCORE:
             dispatcher.utter_message(response="utter_faq_answer", answer=answer.answer)
             return [SlotSet("consecutive_fallbacks", 0)]
@@ -77,3 +72,21 @@ class ActionDefaultFallback(Action):
         dispatcher.utter_message(response="utter_default")
         # forget the misunderstood message so the dialogue continues where it was
         return [UserUtteranceReverted(), SlotSet("consecutive_fallbacks", count)]
+
+
+class ActionOutOfScope(Action):
+    """A message the NLU put out of scope: a question the FAQ answers well is answered ("do you
+    price match amazon?"), anything else gets the polite out-of-scope reply."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        answer = await off_loop(question_answer, latest_text(tracker))
+        if answer is None:
+            dispatcher.utter_message(response="utter_out_of_scope")
+        else:
+            dispatcher.utter_message(response="utter_faq_answer", answer=answer.answer)
+        return []

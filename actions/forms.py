@@ -37,13 +37,14 @@ if TYPE_CHECKING:
 
 MAX_EMAIL_FAILURES = 3
 # the requests that change an order: stated, then done only on an explicit yes
-CHANGES = ("cancel_order", "get_refund", "change_shipping_address")
+CHANGES = ("cancel_order", "get_refund", "change_shipping_address", "change_quantity")
 # the intents that open each request (order_request's from_intent mappings in domain.yml)
 REQUEST_INTENTS = {
     "track_order": ("track_order",), "cancel_order": ("cancel_order",),
     "change_order": ("change_order",), "change_shipping_address": ("change_shipping_address",),
     "get_refund": ("get_refund",), "track_refund": ("track_refund",),
     "get_invoice": ("get_invoice", "check_invoice"),
+    "change_quantity": ("change_order",),  # a change_order that asks for another quantity
 }  # fmt: skip
 # intents a reply to the form's question can come with; anything else is another request
 ANSWER_INTENTS = frozenset({"inform", "nlu_fallback", "affirm", "out_of_scope", "complaint"})
@@ -75,6 +76,19 @@ _NOT_TITLE_WORDS = frozenset((
     "thing", "things", "item", "items", "order", "want", "would", "like", "return", "send",
     "back", "please", "just", "only", "them", "they", "also", "too", "all", "not", "but",
 ))  # fmt: skip
+# a change_order that is about how many: "only 1 of the mugs", "change the quantity", "3 instead of 2"
+_QUANTITY_CUE = re.compile(
+    r"\b(quantit(y|ies)|how many|(only|just) (want|need) (\d{1,2}|one|two|three)|"
+    r"(\d{1,2}|one|two|three|four|five) (instead of|rather than)|one more|an extra|fewer)\b", re.I)
+_NUMBER_WORDS = {"none": 0, "zero": 0, "one": 1, "single": 1, "two": 2,
+                 "couple": 2, "pair": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10}  # fmt: skip
+_QUANTITY = re.compile(r"\b(\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
+# a quantity said inside a request ("change the socks to 1", "I only want 2 of them", "3 instead of 2")
+_QUANTITY_IN_REQUEST = re.compile(
+    r"\b(?:to|make it|want|need|only)\s+(\d{1,2}|one|two|three|four|five)\b|"
+    r"\b(\d{1,2}|one|two|three|four|five)\s+(?:instead|rather)\b", re.I)
+_REMOVE = re.compile(r"\b(remove|take (it|them) off|drop (it|them)|don'?t want (it|them|any))\b", re.I)
 # a syntactically valid address that belongs to no customer, to ask "does this order exist?"
 _PROBE_EMAIL = "probe@invalid.example"
 
@@ -168,6 +182,33 @@ def match_items(text: str, lines: list[dict[str, Any]]) -> list[int]:
     return sorted(set(chosen))
 
 
+def wants_quantity_change(text: str) -> bool:
+    return bool(_QUANTITY_CUE.search(_ORDER_REF.sub(" ", text or "")))
+
+
+def quantity_in(text: str, in_request: bool = False) -> int | None:
+    """The number of items a reply asks for ("2", "just one", "none, remove them": 0); inside a
+    request sentence only one with a cue ("change the socks to 1"); None when there is none."""
+    text = _EMAIL_IN_TEXT.sub(" ", _ORDER_REF.sub(" ", text or ""))
+    if in_request:
+        match = _QUANTITY_IN_REQUEST.search(text)
+        value = (match.group(1) or match.group(2)).lower() if match else None
+    else:
+        if _REMOVE.search(text):
+            return 0
+        match = _QUANTITY.search(text)
+        value = match.group(1).lower() if match else None
+    if value is None:
+        return None
+    return int(value) if value.isdigit() else _NUMBER_WORDS[value]
+
+
+def order_lines(tracker: Tracker) -> list[dict[str, Any]]:
+    """The verified order's items (blocking)."""
+    outcome = get_services().shop.order_status(tracker.get_slot("order_id"), tracker.get_slot("email"))
+    return outcome.data.get("items") or [] if outcome.ok else []
+
+
 def _stem(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
@@ -187,16 +228,34 @@ def preview(tracker: Tracker) -> Outcome | None:
         return shop.change_shipping_address(
             order_id, email, tracker.get_slot("shipping_address") or "", preview=True
         )
+    if request == "change_quantity":
+        return shop.change_quantity(order_id, email, changed_item(tracker), new_quantity(tracker), preview=True)
     return None
+
+
+def _whole(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def changed_item(tracker: Tracker) -> int | None:
+    return _whole(tracker.get_slot("change_item"))
+
+
+def new_quantity(tracker: Tracker) -> int:
+    """The quantity asked for; -1 (which the shop refuses) while there is none."""
+    found = _whole(tracker.get_slot("new_quantity"))
+    return -1 if found is None else found
 
 
 def plan_key(request: str, outcome: Outcome) -> str:
     """What a yes is given to: the request, the order and everything the shopper was told."""
     data = outcome.data
     items = ",".join(str(line.get("line_no")) for line in data.get("items") or [])
+    if data.get("item"):  # a quantity change: the item and both counts
+        items = f"{data['item'].get('line_no')}:{data.get('old_quantity')}>{data.get('new_quantity')}"
     return "|".join(str(part) for part in (
         request, data.get("order_id"), items, data.get("reason") or "", data.get("new_address") or "",
-        data.get("refund_amount"),
+        data.get("refund_amount"), data.get("charge_amount"),
     ))  # fmt: skip
 
 
@@ -230,6 +289,23 @@ def request_before_answer(tracker: Tracker) -> tuple[bool, str | None]:
     if changed and before != tracker.get_slot("order_request"):
         return True, before
     return False, None
+
+
+def quantity_request_slots(tracker: Tracker, order_id: str, email: str, text: str) -> dict[str, Any]:
+    """The item and the number a quantity request already named ("only 1 of the mugs")
+    (blocking)."""
+    found: dict[str, Any] = {}
+    lines = get_services().shop.order_status(order_id, email).data.get("items") or []
+    chosen = match_items(_ORDER_REF.sub(" ", text), lines) if len(lines) > 1 else []
+    if len(chosen) == 1 and tracker.get_slot("change_item") is None:
+        found["change_item"] = chosen[0]
+    quantity = quantity_in(text, in_request=True)
+    if quantity is not None and tracker.get_slot("new_quantity") is None:
+        item = found.get("change_item", tracker.get_slot("change_item"))
+        # only a number the shop takes for that item: else the form asks (and says why)
+        if get_services().shop.change_quantity(order_id, email, item, quantity, preview=True).ok:
+            found["new_quantity"] = quantity
+    return found
 
 
 class ValidateOrderForm(FormValidationAction):
@@ -267,6 +343,10 @@ class ValidateOrderForm(FormValidationAction):
             slots.append("order_confirmed")
         elif request == "change_shipping_address" and (outcome.ok or outcome.code == "invalid_address"):
             slots += ["shipping_address", "order_confirmed"]
+        elif request == "change_quantity" and outcome.code in ("quantity_changed", "invalid_quantity",
+                                                               "item_not_found"):  # fmt: skip
+            lines = await off_loop(order_lines, tracker)
+            slots += [*(["change_item"] if len(lines) > 1 else []), "new_quantity", "order_confirmed"]
         return slots
 
     # ---- extraction from free text, for replies the NLU did not tag ----
@@ -323,6 +403,27 @@ class ValidateOrderForm(FormValidationAction):
         if latest_intent(tracker) in ANSWER_INTENTS:
             return {"return_reason": f"{OTHER_REASON}: {text[:200]}"}
         return {}
+
+    async def extract_change_item(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not self._asked(tracker, "change_item"):
+            return {}
+        lines = await off_loop(order_lines, tracker)
+        chosen = match_items(latest_text(tracker), lines) if not _ALL_ITEMS.search(latest_text(tracker)) else []
+        if len(chosen) == 1:
+            return {"change_item": chosen[0]}
+        return {"change_item": UNCLEAR_ITEMS} if latest_intent(tracker) in ANSWER_INTENTS else {}
+
+    async def extract_new_quantity(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not self._asked(tracker, "new_quantity"):
+            return {}
+        found = quantity_in(latest_text(tracker))
+        if found is not None:
+            return {"new_quantity": found}
+        return {"new_quantity": UNCLEAR_ITEMS} if latest_intent(tracker) in ANSWER_INTENTS else {}
 
     async def extract_order_confirmed(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -421,6 +522,38 @@ class ValidateOrderForm(FormValidationAction):
             return {"return_items": None}
         return {"return_items": items}
 
+    async def validate_change_item(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None:  # emptied earlier in this turn (another request): nothing to say
+            return {"change_item": None}
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            dispatcher.utter_message(response="utter_change_item_unclear")
+            return {"change_item": None}
+        return {"change_item": int(value)}
+
+    async def validate_new_quantity(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if value is None:  # emptied earlier in this turn (another request): nothing to say
+            return {"new_quantity": None}
+        from shop.rules import MAX_QUANTITY
+
+        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= MAX_QUANTITY:
+            dispatcher.utter_message(response="utter_quantity_unclear", max=MAX_QUANTITY)
+            return {"new_quantity": None}
+        outcome = await off_loop(
+            get_services().shop.change_quantity, tracker.get_slot("order_id"), tracker.get_slot("email"),
+            changed_item(tracker), int(value), preview=True,
+        )  # fmt: skip
+        if outcome.code == "invalid_quantity":  # as it is already, or the order's last item gone
+            data = outcome.data
+            response = "utter_quantity_last_item" if data.get("last_item") else "utter_quantity_unchanged"
+            dispatcher.utter_message(response=response, title=data.get("title"), quantity=data.get("old_quantity"),
+                                     order_id=data.get("order_id"))  # fmt: skip
+            return {"new_quantity": None}
+        return {"new_quantity": int(value)}
+
     async def validate_return_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -430,6 +563,8 @@ class ValidateOrderForm(FormValidationAction):
     async def validate_order_confirmed(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if value is None:  # emptied earlier in this turn (another request): nothing to say
+            return {"order_confirmed": None}
         if value == DECLINED:
             return {"order_confirmed": DECLINED}
         key = tracker.get_slot("confirmation_key")
@@ -450,7 +585,8 @@ class ValidateOrderForm(FormValidationAction):
     def _forget_request_details() -> dict[str, Any]:
         """Another order: nothing said or confirmed about the previous one carries over."""
         return {"return_items": None, "return_reason": None, "shipping_address": None,
-                "order_confirmed": None, "confirmation_key": None}  # fmt: skip
+                "change_item": None, "new_quantity": None, "order_confirmed": None,
+                "confirmation_key": None}  # fmt: skip
 
     @staticmethod
     def _from_request_text(tracker: Tracker, order_id: str, email: str) -> dict[str, Any]:
@@ -463,6 +599,8 @@ class ValidateOrderForm(FormValidationAction):
         if request == "change_shipping_address" and not tracker.get_slot("shipping_address"):
             address = address_in_text(text)
             return {"shipping_address": address} if address else {}
+        if request == "change_quantity":
+            return quantity_request_slots(tracker, order_id, email, text)
         if request != "get_refund":
             return {}
         found: dict[str, Any] = {}

@@ -13,18 +13,24 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_intent, off_loop
+from actions.common import entity_values, latest_intent, off_loop
 from actions.forms import (
     CHANGES,
     DECLINED,
+    changed_item,
     is_locked,
     is_verified,
+    new_quantity,
+    order_lines,
     plan_key,
     preview,
+    quantity_request_slots,
     request_of,
+    request_text,
+    wants_quantity_change,
 )
 from actions.handoff import handoff
 from actions.services import get_services
@@ -40,8 +46,8 @@ _METHODS = {"visa": "Visa card", "mastercard": "Mastercard", "amex": "American E
             "paypal": "PayPal account", "apple_pay": "Apple Pay", "google_pay": "Google Pay",
             "gift_card": "gift card", "discover": "Discover card", "card": "card"}  # fmt: skip
 # slots that serve one request and are forgotten once it is answered
-ONE_SHOT = ("order_request", "shipping_address", "return_items", "return_reason",
-            "order_confirmed", "confirmation_key")  # fmt: skip
+ONE_SHOT = ("order_request", "shipping_address", "return_items", "return_reason", "change_item",
+            "new_quantity", "order_confirmed", "confirmation_key")  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +96,26 @@ def confirmation_message(dispatcher: CollectingDispatcher, request: str, outcome
             response=response, items=items_text(data["items"]), reason=data.get("reason") or "not given",
             ship_by=format_day(data.get("ship_by")), days=RETURN_REFUND_DAYS, **common,
         )  # fmt: skip
+    elif request == "change_quantity":
+        dispatcher.utter_message(response=_quantity_response("utter_confirm_quantity", data), **_quantity_fields(data))
     else:
         dispatcher.utter_message(
             response="utter_confirm_address", order_id=data.get("order_id"),
             address=data.get("new_address"), old_address=data.get("old_address"),
         )  # fmt: skip
+
+
+def _quantity_response(stem: str, data: dict[str, Any]) -> str:
+    """…_refund when fewer items are refunded, …_charge when more are charged."""
+    return f"{stem}_refund" if data.get("refund_amount") else f"{stem}_charge"
+
+
+def _quantity_fields(data: dict[str, Any]) -> dict[str, Any]:
+    amount = data.get("refund_amount") or data.get("charge_amount")
+    return {"order_id": data.get("order_id"), "title": (data.get("item") or {}).get("title"),
+            "old": data.get("old_quantity"), "new": data.get("new_quantity"),
+            "amount": format_money(amount, data.get("currency")), "method": method_text(data.get("refund_method")),
+            "expected_by": format_day(data.get("refund_expected_by")), "total": _money(data, "new_total")}  # fmt: skip
 
 
 def refusal(
@@ -125,7 +146,7 @@ def refusal(
             dispatcher.utter_message(response="utter_return_not_shipped", amount=amount, **fields)
         elif status.get("status") == "shipped":
             response = {"cancel_order": "utter_cancel_shipped", "change_shipping_address": "utter_address_locked",
-                        "change_order": "utter_change_shipped"}  # fmt: skip
+                        "change_order": "utter_change_shipped", "change_quantity": "utter_change_shipped"}  # fmt: skip
             dispatcher.utter_message(response=response.get(request, "utter_not_delivered_yet"), **fields)
         else:  # delivered: a cancel or a new address is too late; a return may still be possible
             back = shop.request_return(order_id, email, preview=True)
@@ -147,7 +168,12 @@ def refusal(
     if code == "invalid_address":
         dispatcher.utter_message(response="utter_invalid_address")
     elif code == "item_not_found":
-        dispatcher.utter_message(response="utter_return_items_unclear")
+        response = "utter_change_item_unclear" if request == "change_quantity" else "utter_return_items_unclear"
+        dispatcher.utter_message(response=response)
+    elif code == "invalid_quantity":
+        response = "utter_quantity_last_item" if data.get("last_item") else "utter_quantity_unchanged"
+        dispatcher.utter_message(response=response, title=data.get("title"), quantity=data.get("old_quantity"),
+                                 order_id=order_id)  # fmt: skip
     else:
         dispatcher.utter_message(response="utter_service_unavailable")
     return []
@@ -173,6 +199,9 @@ def _change(
             order_id, email, reason=tracker.get_slot("return_reason"), item_ids=items or None,
             conversation_id=conversation,
         )  # fmt: skip
+    elif request == "change_quantity":
+        outcome = shop.change_quantity(order_id, email, changed_item(tracker), new_quantity(tracker),
+                                       conversation_id=conversation)
     else:
         outcome = shop.change_shipping_address(
             order_id, email, tracker.get_slot("shipping_address") or "", conversation_id=conversation
@@ -189,9 +218,11 @@ def _change(
         dispatcher.utter_message(
             response="utter_return_created", order_id=order_id, return_id=data.get("return_id"),
             amount=_money(data, "refund_amount"), method=method_text(data.get("refund_method")),
-            label_url=data.get("return_label_url"), ship_by=format_day(data.get("ship_by")),
+            label_url=get_services().link(data.get("return_label_url")), ship_by=format_day(data.get("ship_by")),
             expected_by=format_day(data.get("refund_expected_by")),
         )  # fmt: skip
+    elif request == "change_quantity":
+        dispatcher.utter_message(response=_quantity_response("utter_quantity_changed", data), **_quantity_fields(data))
     else:
         dispatcher.utter_message(response="utter_address_changed", order_id=order_id, address=data["new_address"])
     return []
@@ -245,7 +276,7 @@ def _run_request(
                 order_id=order_id,
                 invoice_id=data["invoice_id"],
                 total=format_money(data.get("total"), data.get("currency")),
-                url=data["url"],
+                url=get_services().link(data["url"]),
             )
         else:
             dispatcher.utter_message(response="utter_service_unavailable")
@@ -255,6 +286,10 @@ def _run_request(
         dispatcher.utter_message(response="utter_service_unavailable")
     elif request == "change_order":
         status = outcome.data["status"]
+        if status in OPEN_STATUSES and wants_quantity(tracker):  # the form goes on for the numbers
+            said = quantity_request_slots(tracker, order_id, email, request_text(tracker))
+            return [SlotSet("order_request", "change_quantity"), *(SlotSet(k, v) for k, v in said.items()),
+                    FollowupAction("order_form")]  # fmt: skip
         if status in OPEN_STATUSES:
             dispatcher.utter_message(response="utter_change_order_options", order_id=order_id, status=status)
         else:  # what can still be done, as for a cancellation the shop refuses
@@ -266,6 +301,11 @@ def _run_request(
     else:
         status_response(dispatcher, outcome.data)
     return []
+
+
+def wants_quantity(tracker: Tracker) -> bool:
+    """A change_order about how many: said in words, or the "Change a quantity" button."""
+    return "quantity" in entity_values(tracker, "order_change") or wants_quantity_change(request_text(tracker))
 
 
 def forget_request() -> list[EventType]:
@@ -297,6 +337,8 @@ class ActionOrderRequest(Action):
             logger.exception("order request %s failed", request)
             dispatcher.utter_message(response="utter_service_unavailable")
             return forget_request()
+        if any(isinstance(e, dict) and e.get("event") == "followup" for e in events):
+            return events  # the form asks on for this request (a quantity change)
         return [*forget_request(), *events]
 
 
@@ -312,7 +354,8 @@ class ActionStopOrderForm(Action):
     ) -> list[EventType]:
         intent = latest_intent(tracker)
         pending = tracker.get_slot("requested_slot") in (
-            "order_confirmed", "return_items", "return_reason", "shipping_address")  # fmt: skip
+            "order_confirmed", "return_items", "return_reason", "shipping_address", "change_item",
+            "new_quantity")  # fmt: skip
         if intent == "deny":
             dispatcher.utter_message(response="utter_order_form_stopped")
         elif pending and request_of(tracker) in CHANGES and intent not in (
@@ -349,6 +392,44 @@ class ActionAskReturnItems(Action):
         dispatcher.utter_message(
             response="utter_ask_return_items", order_id=tracker.get_slot("order_id"), items=listing,
             buttons=[{"title": line["title"], "payload": line["title"]} for line in lines],
+        )  # fmt: skip
+        return []
+
+
+class ActionAskChangeItem(Action):
+    """Which of the order's items gets another quantity: each one, also as a button."""
+
+    def name(self) -> str:
+        return "action_ask_change_item"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        lines = await off_loop(order_lines, tracker)
+        listing = "; ".join(f"{number}. {line['quantity']} × {line['title']}"
+                            for number, line in enumerate(lines, start=1))  # fmt: skip
+        dispatcher.utter_message(
+            response="utter_ask_change_item", order_id=tracker.get_slot("order_id"), items=listing,
+            buttons=[{"title": line["title"], "payload": line["title"]} for line in lines],
+        )  # fmt: skip
+        return []
+
+
+class ActionAskNewQuantity(Action):
+    """How many of the chosen item the shopper wants in all, from the order's own count."""
+
+    def name(self) -> str:
+        return "action_ask_new_quantity"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        lines = await off_loop(order_lines, tracker)
+        item = changed_item(tracker)
+        line = next((line for line in lines if line["line_no"] == item), lines[0] if len(lines) == 1 else None)
+        dispatcher.utter_message(
+            response="utter_ask_new_quantity", title=line["title"] if line else "that item",
+            quantity=line["quantity"] if line else "?", order_id=tracker.get_slot("order_id"),
         )  # fmt: skip
         return []
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -23,9 +23,13 @@ from actions.common import (
     ordinal_positions,
     pick,
 )
+from actions.faq import question_answer
 from actions.services import get_services
 from common.metrics import STAGE_SECONDS, log_turn
 from common.money import format_money
+
+if TYPE_CHECKING:
+    from recommender.query import Constraints
 
 logger = logging.getLogger(__name__)
 
@@ -179,13 +183,19 @@ class ActionRecommendProducts(Action):
 
         recommender = get_services().recommender
         text = shopper_text(tracker)
+        before = _constraints(tracker)
         constraints = apply_turn(
-            _constraints(tracker),
+            before,
             text,
             tracker.latest_message.get("entities") or [],
             recommender.vocabulary,
             [float(p) for p in tracker.get_slot("shown_prices") or []],
         )
+        # a policy question in shopping words ("will the hoodie come back in stock?") gets the
+        # FAQ's answer and leaves the search as it was; one that sets a filter is a search
+        if not changes_filters(before, constraints) and (answer := await off_loop(question_answer, text)):
+            dispatcher.utter_message(response="utter_faq_answer", answer=answer.answer)
+            return []
         turns = ([*_list(tracker, "user_turns"), text] if text else _list(tracker, "user_turns"))[-3:]
         events: list[EventType] = [SlotSet("user_turns", turns)]
         if is_vague(constraints):
@@ -219,6 +229,11 @@ REFINED = ("colors", "exclude_colors", "brands", "exclude_brands", "materials", 
            "sizes", "gender", "price_min", "price_max")
 
 
+def changes_filters(before: Constraints, after: Constraints) -> bool:
+    """Whether a message changed a colour, brand, material, size, gender or price."""
+    return any(getattr(before, name) != getattr(after, name) for name in REFINED)
+
+
 def is_refinement(tracker: Tracker) -> bool:
     """Whether a message taken for a product reference refines the search instead ("I don't
     like Quillon", "what about up to 90", "for a man, size M"): it names no product or position
@@ -230,7 +245,7 @@ def is_refinement(tracker: Tracker) -> bool:
     before = _constraints(tracker)
     after = apply_turn(before, shopper_text(tracker), [], get_services().recommender.vocabulary,
                        [float(p) for p in tracker.get_slot("shown_prices") or []])
-    return any(getattr(before, key) != getattr(after, key) for key in REFINED)
+    return changes_filters(before, after)
 
 
 def product_or_ask(dispatcher: CollectingDispatcher, tracker: Tracker) -> Any:

@@ -29,6 +29,18 @@ class Services:
         self._shop, self._recommender, self._faq = shop, recommender, faq
         self.settings = settings or get_settings()
         self._lock = threading.Lock()
+        self._link_key: bytes | None = None
+
+    def link(self, url: str | None) -> str | None:
+        """A shop's path to a shopper's document, signed for the gateway (``common.links``); a
+        full URL (a real shop's own document server) is left as it is."""
+        if not url or not url.startswith("/"):
+            return url
+        from common.links import link_key, sign
+
+        if self._link_key is None:
+            self._link_key = link_key(self.settings.link_secret, self.settings.var_dir)
+        return sign(url, self._link_key)
 
     @property
     def shop(self) -> ShopBackend:

@@ -17,7 +17,7 @@ import jinja2
 from aiohttp import web
 from sqlalchemy.exc import OperationalError
 
-from bot import api, desk, keys, review
+from bot import api, desk, documents, keys, review
 from bot.availability import PROBE_EVERY_S, Availability
 from bot.canned import CannedReplies
 from bot.errors import ApiError
@@ -323,10 +323,12 @@ async def service_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.SERVICE] = ConversationService(store, app[keys.RASA], app[keys.HUB], app[keys.CATALOG],
                                             shop)
     app[keys.CANNED] = CannedReplies(app[keys.SETTINGS].desk_canned_path)
+    app[documents.DOCUMENTS] = docs = documents.ShopDocuments(app[keys.SETTINGS].shop_db_url)
     log.info("gateway ready: %d products, store %s, rasa %s", len(app[keys.CATALOG]),
              store.engine.url.render_as_string(hide_password=True), app[keys.SETTINGS].rasa_url)
     yield
     await asyncio.to_thread(shop.dispose)
+    await asyncio.to_thread(docs.dispose)
 
 
 def start_warm_up(app: web.Application) -> None:
@@ -390,5 +392,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.router.add_routes(api.routes)
     app.router.add_routes(desk.routes)
     app.router.add_routes(review.routes)
+    app.router.add_routes(documents.routes)
     app.router.add_static("/static/", STATIC, show_index=False, append_version=False)
     return app

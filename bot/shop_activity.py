@@ -76,6 +76,10 @@ def describe(kind: str, detail: dict[str, Any], order: str | None,
         return f"Cancelled {order}{refund}"
     if kind == "address_changed":
         return f"Changed the delivery address of {order} to {detail.get('to', '?')}"
+    if kind == "quantity_changed":
+        charged = f" (charged {_amount(detail['charged'])})" if detail.get("charged") else ""
+        return (f"Changed {detail.get('title', 'an item')} in {order} from {detail.get('from', '?')} "
+                f"to {detail.get('to', '?')}{refund}{charged}")
     if kind == "return_created":
         return f"Opened return {detail.get('return_id', '')} for {order}{refund}".replace("  ", " ")
     if kind == "cart_item_added":
@@ -86,8 +90,8 @@ def describe(kind: str, detail: dict[str, Any], order: str | None,
     return f"{words} {order}" if order else words
 
 
-class ShopActivity:
-    """Read-only view of the shop's audit log; one small engine, opened on first use."""
+class ShopReader:
+    """Read-only SQL on the shop database; one small engine, opened on first use."""
 
     def __init__(self, url: str | None) -> None:
         self.url = url
@@ -101,6 +105,10 @@ class ShopActivity:
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
+
+
+class ShopActivity(ShopReader):
+    """Read-only view of the shop's audit log."""
 
     def customer_name(self, order_ref: str | None) -> str | None:
         if not order_ref or not self.url:

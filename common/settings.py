@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     shop_db_url: str = f"sqlite:///{ROOT / 'var/shop.db'}"
     shop_seed_dir: Path = Field(ROOT / "data/shop", validation_alias=_env("SHOP_SEED", "shop_seed_dir"))
     faq_path: Path = Field(ROOT / "data/faq/faq.yml", validation_alias=_env("FAQ", "faq_path"))
+    link_secret: str = ""  # signs document links (invoices, labels); empty: var/link-secret
+    shop_locale: str = "en_GB"  # how dates read to shoppers ("Friday 4 December"); a CLDR locale
 
     # -- gateway --------------------------------------------------------------------------------
     gateway_host: str = "127.0.0.1"
@@ -108,6 +110,17 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("shop_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(value)
+        except (UnknownLocaleError, ValueError, TypeError):
+            raise ValueError(f"unknown locale {value!r} (examples: en_GB, en_US, de_DE)") from None
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

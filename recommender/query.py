@@ -238,8 +238,7 @@ class Vocabulary:
     def knows(self, word: str) -> bool:
         """Whether a (folded) word names something the catalog has: a word of a title, a
         category or any value (aliases included)."""
-        tables = (self.product_types, self.categories, self.colors, self.materials, self.brands)
-        return word in self.title_words or any(word in key for t in tables for key in t)
+        return word in self.title_words or any(word in key for t in self._value_tables() for key in t)
 
     def spelling(self, token: str) -> str:
         """A misspelt catalog word put right ("runing" → running, "swetashirt" → sweatshirt):
@@ -255,17 +254,20 @@ class Vocabulary:
             self._spelled[token] = close[0] if close else token
         return self._spelled[token]
 
+    def _value_tables(self) -> tuple[dict[tuple[str, ...], str], ...]:
+        """The tables a word of the shopper's may name a value of."""
+        return self.product_types, self.categories, self.colors, self.materials, self.brands
+
     def _known_tokens(self) -> list[str]:
         if self._known is None:
-            tables = (self.product_types, self.categories, self.colors, self.materials, self.brands)
-            values = {value for t in tables for value in t.values()}  # catalog spellings, no aliases
+            values = {value for t in self._value_tables() for value in t.values()}  # catalog spellings, no aliases
             self._known = sorted({w for value in values for w in content_words(value) if w.isalpha()})
         return self._known
 
     def add_aliases(self, synonyms: Mapping[str, Iterable[str]]) -> Vocabulary:
         """Surface forms of catalog values ("jumper" → Sweaters, "hoodie" → Hoodies &
         Sweatshirts), e.g. the NLU's synonyms; a form that already names a value is kept."""
-        tables = (self.product_types, self.categories, self.colors, self.materials, self.brands)
+        tables = self._value_tables()
         for canonical, forms in synonyms.items():
             key = content_words(canonical)
             table = next((t for t in tables if key in t), None)

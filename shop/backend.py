@@ -17,7 +17,7 @@ CODES = frozenset({
     # lookup failures shared by every order operation
     "invalid_order_id", "invalid_email", "not_found", "email_mismatch",
     # successes
-    "verified", "order_status", "cancelled", "address_changed", "return_created",
+    "verified", "order_status", "cancelled", "address_changed", "quantity_changed", "return_created",
     "refund_found", "invoice", "added", "cart",
     # rules that said no
     "already_shipped", "already_cancelled", "already_returned", "address_locked",
@@ -43,7 +43,7 @@ class ShopBackend(Protocol):
     ``not_found`` or ``email_mismatch`` before anything else. Calls are blocking (the actions
     run them in a worker thread) and may come from several threads at once.
 
-    The three changes (cancel, return, new address) take ``preview``: answer with the outcome
+    The four changes (cancel, return, new address, quantity) take ``preview``: answer with the outcome
     the change would have (same code and amounts, ``"preview": True`` in ``data``, no new ids)
     and change nothing, so the bot can state exactly what will happen before the shopper says
     yes. A change itself is recorded with the ``conversation_id`` that asked for it.
@@ -106,6 +106,23 @@ class ShopBackend(Protocol):
     ) -> Outcome:
         """``address_changed`` with ``old_address`` and ``new_address``; else
         ``address_locked`` or ``invalid_address``."""
+        ...
+
+    def change_quantity(
+        self,
+        order_id: str | None,
+        email: str | None,
+        item: str | int | None,
+        quantity: int,
+        *,
+        preview: bool = False,
+        conversation_id: str | None = None,
+    ) -> Outcome:
+        """``quantity_changed`` with ``item`` (``line_no``, ``title``, ``unit_price``),
+        ``old_quantity``, ``new_quantity``, ``refund_amount`` or ``charge_amount``,
+        ``refund_method``, ``refund_expected_by`` and ``new_total``; else ``already_shipped``,
+        ``already_cancelled``, ``already_returned``, ``item_not_found`` (with ``items``) or
+        ``invalid_quantity`` (``last_item`` when 0 would empty the order: that is a cancel)."""
         ...
 
     def get_invoice(self, order_id: str | None, email: str | None) -> Outcome:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 LONG_RUNNING = ["rasa", "action-server", "gateway", "qdrant", "postgres", "redis"]
-SECRETS = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "QDRANT_API_KEY", "AISLE_RASA_TOKEN")
+SECRETS = ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "QDRANT_API_KEY", "AISLE_RASA_TOKEN", "AISLE_LINK_SECRET")
 # the services built from the Dockerfile and the project packages they start
 PYTHON_IMAGE = {"prepare", "action-server", "gateway"}
 
@@ -80,7 +80,7 @@ def test_a_missing_secret_stops_compose_and_names_it(tmp_path: Path, secret: str
 
 def test_every_service_gets_the_secrets_from_the_env_file(resolved: dict, chosen: dict) -> None:
     """No literal password anywhere: each secret reaches every service that needs it."""
-    pg, redis, qdrant, token = (chosen[name] for name in SECRETS)
+    pg, redis, qdrant, token, link = (chosen[name] for name in SECRETS)
     assert resolved["postgres"]["environment"]["POSTGRES_PASSWORD"] == pg
     assert resolved["rasa"]["environment"]["POSTGRES_PASSWORD"] == pg
     assert resolved["redis"]["command"] == ["redis-server", "--requirepass", redis]
@@ -94,6 +94,7 @@ def test_every_service_gets_the_secrets_from_the_env_file(resolved: dict, chosen
         env = resolved[name]["environment"]
         assert env["AISLE_QDRANT_API_KEY"] == qdrant, name
         assert make_url(env["AISLE_SHOP_DB_URL"]).password == pg, name
+        assert env["AISLE_LINK_SECRET"] == link, name  # signed by the actions, checked by the gateway
 
 
 def _host_port(url: str) -> tuple[str, int]:

@@ -176,8 +176,31 @@
       var label = el("span", "aisle-sender aisle-visually-hidden", who + ": ");
       item.appendChild(label);
     }
-    item.appendChild(el("span", "aisle-text", text));
+    item.appendChild(sender === "shopper" ? el("span", "aisle-text", text) : withLinks(text));
     return item;
+  }
+  // a bot's or agent's text with its links clickable ("your invoice: /invoices/INV-20427?…"); only
+  // http(s) URLs and the gateway's own paths, each through safeUrl, everything else stays text
+  var LINK = /(^|[\s(])((?:https?:\/\/|\/(?=[A-Za-z]))[^\s<>"')]+)/g;
+  function withLinks(text) {
+    var span = el("span", "aisle-text");
+    var value = String(text || ""), last = 0, match;
+    LINK.lastIndex = 0;
+    while ((match = LINK.exec(value)) !== null) {
+      var raw = match[2].replace(/[.,;:!?]+$/, "");
+      var start = match.index + match[1].length;
+      var href = safeUrl(raw);
+      if (!href) continue;
+      span.appendChild(document.createTextNode(value.slice(last, start)));
+      var a = el("a", "aisle-link", raw.split("?")[0]);
+      a.href = href;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      span.appendChild(a);
+      last = start + raw.length;
+    }
+    span.appendChild(document.createTextNode(value.slice(last)));
+    return span;
   }
 
   // "rain jackets ✓ · not green ✗" → {met, unmet}, for messages stored before the gateway split them

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from shop import rules
 from shop.backend import Outcome
 
-from .models import Base, Customer, Order, OrderEvent
+from .models import Base, Customer, Order, OrderEvent, OrderItem
 
 Clock = Callable[[], datetime]
 
@@ -104,6 +104,15 @@ def order_lines(order: Order) -> list[dict[str, Any]]:
         }
         for item in order.items
     ]
+
+
+def match_line(order: Order, item: str | int) -> OrderItem | None:
+    """The order's line a shopper means: its line number ("2") or product id."""
+    text = str(item).strip()
+    for line in order.items:
+        if (text.isdigit() and int(text) == line.line_no) or text.upper() == line.product_id.upper():
+            return line
+    return None
 
 
 class ShopBase:

@@ -12,7 +12,7 @@ class Invoices(ShopBase):
     """The invoice of an order the shopper has shown to be theirs."""
 
     def get_invoice(self, order_id: str | None, email: str | None) -> Outcome:
-        """The order's invoice: id, date, lines, shipping, total and a download path."""
+        """The order's invoice: id, date, lines, shipping, total and the path of its page."""
         with self._sessions() as session:
             found = self._find_order(session, order_id, email)
             if isinstance(found, Outcome):
@@ -37,6 +37,6 @@ class Invoices(ShopBase):
                 "shipping": money(order.shipping_cents),
                 "total": money(order.total_cents),
                 "currency": order.currency,
-                "url": f"/invoices/{invoice.invoice_ref}.pdf",
+                "url": f"/invoices/{invoice.invoice_ref}",  # the demo storefront's printable page
             },
         )

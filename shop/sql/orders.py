@@ -1,4 +1,5 @@
-"""Orders: verify that an order is the shopper's, its status, cancel it, change its address."""
+"""Orders: verify that an order is the shopper's, its status, cancel it, change its address or
+the quantity of an item."""
 
 from __future__ import annotations
 
@@ -8,22 +9,32 @@ from typing import Any
 from shop import rules
 from shop.backend import Outcome
 
-from .base import ShopBase, iso_day, money, order_basics, order_lines, retry_on_conflict
+from .base import ShopBase, iso_day, match_line, money, order_basics, order_lines, retry_on_conflict
 from .models import (
     CANCELLED,
-    DELIVERED,
     OPEN_STATUSES,
     REFUNDED,
     RETURNED,
-    SHIPPED,
     Address,
     Order,
     Refund,
 )
 
 
+def not_open(order: Order) -> Outcome | None:
+    """Why an order's items can no longer change (cancel, quantity), or None while it is open."""
+    base = order_basics(order)
+    if order.status == CANCELLED:
+        return Outcome(False, "already_cancelled", base)
+    if order.status in (RETURNED, REFUNDED):
+        return Outcome(False, "already_returned", base)
+    if order.status not in OPEN_STATUSES:
+        return Outcome(False, "already_shipped", {**base, "shipped_at": iso_day(order.shipped_at)})
+    return None
+
+
 class Orders(ShopBase):
-    """Order lookups and the changes allowed before shipping (cancel, new address)."""
+    """Order lookups and the changes allowed before shipping (cancel, new address, quantity)."""
 
     def verify_order(self, order_id: str | None, email: str | None) -> Outcome:
         """Check that the order exists and belongs to this e-mail address."""
@@ -63,14 +74,8 @@ class Orders(ShopBase):
                 return found
             order = found
             base = order_basics(order)
-            if order.status == CANCELLED:
-                return Outcome(False, "already_cancelled", base)
-            if order.status in (SHIPPED, DELIVERED):
-                return Outcome(
-                    False, "already_shipped", {**base, "shipped_at": iso_day(order.shipped_at)}
-                )
-            if order.status in (RETURNED, REFUNDED):
-                return Outcome(False, "already_returned", base)
+            if (too_late := not_open(order)) is not None:
+                return too_late
             now = self.now()
             amount = rules.cancellation_refund_cents(order.total_cents)
             expected_by = now + timedelta(days=rules.CANCELLATION_REFUND_DAYS)
@@ -151,6 +156,79 @@ class Orders(ShopBase):
             detail = {"from": old, "to": new.one_line()}
             self._log(session, "address_changed", detail, order, conversation_id)
             return Outcome(True, "address_changed", data)
+
+    @retry_on_conflict
+    def change_quantity(
+        self,
+        order_id: str | None,
+        email: str | None,
+        item: str | int | None,
+        quantity: int,
+        *,
+        preview: bool = False,
+        conversation_id: str | None = None,
+    ) -> Outcome:
+        """Change how many of one item an order has, before it ships; 0 takes the item off.
+
+        ``item``: a line number or product id (may be None when the order has one item). Fewer
+        items are refunded to the payment method, more are charged to it; shipping stays as it
+        was. ``preview`` answers what the change would do and writes nothing; the change itself
+        is logged with ``conversation_id``.
+        """
+        with self._transaction(preview) as session:
+            found = self._find_order(session, order_id, email, lock=not preview)
+            if isinstance(found, Outcome):
+                return found
+            order = found
+            base = order_basics(order)
+            if (too_late := not_open(order)) is not None:
+                return too_late
+            line = match_line(order, item) if item is not None else (
+                order.items[0] if len(order.items) == 1 else None)  # fmt: skip
+            if line is None:
+                return Outcome(False, "item_not_found", {**base, "items": order_lines(order)})
+            if not 0 <= quantity <= rules.MAX_QUANTITY or quantity == line.quantity or (
+                    quantity == 0 and len(order.items) == 1):  # the last item goes with a cancel
+                return Outcome(False, "invalid_quantity", {
+                    **base, "line_no": line.line_no, "title": line.title, "quantity": quantity,
+                    "old_quantity": line.quantity, "max": rules.MAX_QUANTITY,
+                    "last_item": quantity == 0 and len(order.items) == 1})  # fmt: skip
+            now = self.now()
+            difference = (quantity - line.quantity) * line.unit_cents
+            expected_by = now + timedelta(days=rules.CANCELLATION_REFUND_DAYS)
+            data = {
+                **base,
+                "item": {"line_no": line.line_no, "product_id": line.product_id, "title": line.title,
+                         "unit_price": money(line.unit_cents)},
+                "old_quantity": line.quantity,
+                "new_quantity": quantity,
+                "refund_amount": money(-difference) if difference < 0 else None,
+                "charge_amount": money(difference) if difference > 0 else None,
+                "refund_expected_by": iso_day(expected_by) if difference < 0 else None,
+                "new_total": money(order.total_cents + difference),
+                "currency": order.currency,
+                "refund_method": order.payment_method,
+            }  # fmt: skip
+            if preview:
+                return Outcome(True, "quantity_changed", {**data, "preview": True})
+            detail = {"line_no": line.line_no, "title": line.title, "from": line.quantity, "to": quantity}
+            if difference < 0:
+                refund = Refund(order=order, kind="adjustment", amount_cents=-difference, status="pending",
+                                method=order.payment_method, created_at=now, expected_by=expected_by)
+                session.add(refund)
+                session.flush()
+                detail |= {"refund_id": refund.public_id, "refund": money(-difference)}
+                data["refund_id"] = refund.public_id
+            else:
+                detail["charged"] = money(difference)
+            if quantity == 0:
+                order.items.remove(line)
+            else:
+                line.quantity = quantity
+            order.updated_at = now
+            session.flush()
+            self._log(session, "quantity_changed", detail, order, conversation_id)
+            return Outcome(True, "quantity_changed", data)
 
     @staticmethod
     def _address_fields(address: str | dict[str, str], current: Address) -> dict[str, Any] | None:

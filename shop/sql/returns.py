@@ -7,8 +7,8 @@ from datetime import timedelta
 from shop import rules
 from shop.backend import Outcome
 
-from .base import ShopBase, iso_day, money, order_basics, order_lines, retry_on_conflict
-from .models import CANCELLED, DELIVERED, REFUNDED, RETURNED, Order, OrderItem, Refund, Return
+from .base import ShopBase, iso_day, match_line, money, order_basics, order_lines, retry_on_conflict
+from .models import CANCELLED, DELIVERED, REFUNDED, RETURNED, Refund, Return
 
 
 class Returns(ShopBase):
@@ -62,7 +62,7 @@ class Returns(ShopBase):
                 return Outcome(False, "outside_return_window", {**base, **window})
             kept = [line for line in order.items if line.returnable_quantity > 0]
             if item_ids:
-                chosen = [self._match_line(order, item) for item in item_ids]
+                chosen = [match_line(order, item) for item in item_ids]
                 if any(line is None for line in chosen):
                     return Outcome(
                         False,
@@ -143,13 +143,3 @@ class Returns(ShopBase):
                     "return_label_url": f"/returns/{ret.public_id}/label",
                 },
             )
-
-    @staticmethod
-    def _match_line(order: Order, item: str | int) -> OrderItem | None:
-        text = str(item).strip()
-        for line in order.items:
-            if text.isdigit() and int(text) == line.line_no:
-                return line
-            if text.upper() == line.product_id.upper():
-                return line
-        return None

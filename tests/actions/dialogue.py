@@ -19,16 +19,20 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.fallback import ActionOutOfScope
 from actions.faq import ActionAnswerFaq
 from actions.forms import ValidateOrderForm
 from actions.handoff import ActionHandleComplaint, ActionHandoff
 from actions.orders import (
+    ActionAskChangeItem,
+    ActionAskNewQuantity,
     ActionAskOrderConfirmed,
     ActionAskReturnItems,
     ActionConfirmOffer,
     ActionOrderRequest,
     ActionStopOrderForm,
 )
+from rasa_ext.intent_evidence import SHOPPING_INTENTS
 
 ORDER_ID = re.compile(r"\bORD-?\d{5}\b", re.IGNORECASE)
 EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
@@ -40,12 +44,11 @@ FAQ_INTENTS = {"check_refund_policy", "delivery_options", "delivery_period", "ch
                "newsletter_subscription", "create_account", "delete_account", "edit_account",
                "recover_password", "registration_problems", "switch_account", "set_up_shipping_address",
                "place_order"}  # fmt: skip
-SHOPPING = {"search_product", "refine_search", "show_more", "product_details", "compare_products",
-            "add_to_cart", "view_cart", "more_like_this", "reject_product", "start_over"}  # fmt: skip
-SMALL_TALK = {"greet": "utter_greet", "thank": "utter_you_are_welcome", "bot_challenge": "utter_iamabot",
-              "out_of_scope": "utter_out_of_scope"}  # fmt: skip
+SHOPPING = SHOPPING_INTENTS - {"inform"}  # inside the form, "inform" answers its question
+SMALL_TALK = {"greet": "utter_greet", "thank": "utter_you_are_welcome", "bot_challenge": "utter_iamabot"}
 FORM_SLOTS = ("order_id", "email")  # the form's required slots in domain.yml
-ASK_ACTIONS = {"order_confirmed": ActionAskOrderConfirmed(), "return_items": ActionAskReturnItems()}
+ASK_ACTIONS = {"order_confirmed": ActionAskOrderConfirmed(), "return_items": ActionAskReturnItems(),
+               "change_item": ActionAskChangeItem(), "new_quantity": ActionAskNewQuantity()}
 
 
 class Rejected(Exception):
@@ -81,8 +84,9 @@ class Dialogue:
         self.turns: list[Turn] = []
 
     # ------------------------------------------------------------------ the shopper
-    async def say(self, text: str, intent: str) -> Turn:
-        entities = [{"entity": "order_id", "value": m} for m in ORDER_ID.findall(text)]
+    async def say(self, text: str, intent: str, entities: list[dict[str, Any]] | None = None) -> Turn:
+        """``entities``: besides the order ids and e-mails in the text (a button's payload)."""
+        entities = [*(entities or []), *({"entity": "order_id", "value": m} for m in ORDER_ID.findall(text))]
         entities += [{"entity": "email", "value": m} for m in EMAIL.findall(text)]
         self.latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities}
         self.events += [{"event": "action", "name": "action_listen"},
@@ -151,7 +155,9 @@ class Dialogue:
             self._set({"requested_slot": slot})
         if slot is None:
             self.active_loop = None
-            await self._run(turn, ActionOrderRequest())
+            done = await self._run(turn, ActionOrderRequest())
+            if any(e.get("event") == "followup" and e.get("name") == "order_form" for e in done):
+                await self._form(turn, activation=True)  # the request goes on in the form
         elif slot in ASK_ACTIONS:
             await self._run(turn, ASK_ACTIONS[slot])
         else:
@@ -186,6 +192,9 @@ class Dialogue:
         elif intent in SMALL_TALK:
             turn.messages.append({"response": SMALL_TALK[intent]})
             await self._form(turn, activation=False, resume=True)
+        elif intent == "out_of_scope":
+            await self._run(turn, ActionOutOfScope())
+            await self._form(turn, activation=False, resume=True)
         else:  # affirm, inform, anything else: asked again
             await self._form(turn, activation=False, resume=True)
 
@@ -204,5 +213,7 @@ class Dialogue:
             await self._run(turn, ActionHandleComplaint())
         elif intent in SMALL_TALK:
             turn.messages.append({"response": SMALL_TALK[intent]})
+        elif intent == "out_of_scope":
+            await self._run(turn, ActionOutOfScope())
         else:
             turn.actions.append("shopping" if intent in SHOPPING else "other")

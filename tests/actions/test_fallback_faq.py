@@ -1,11 +1,13 @@
-"""A message the NLU was unsure of is tried on the FAQ before "didn't catch that"."""
+"""A message the NLU was unsure of, put out of scope or read as a search is tried on the FAQ when it
+is a policy question, before "didn't catch that", the out-of-scope redirect or a search."""
 
 from __future__ import annotations
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.fallback import ActionDefaultFallback
-from tests.actions.conftest import load_tracker, responses, slot_events
+from actions.fallback import ActionDefaultFallback, ActionOutOfScope
+from actions.recommend import ActionRecommendProducts
+from tests.actions.conftest import load_tracker, payloads, responses, slot_events
 
 
 async def test_a_follow_up_policy_question_is_answered_from_the_faq(services, domain):
@@ -36,3 +38,46 @@ async def test_a_shopping_fragment_is_not_answered_from_the_faq(services, domain
     dispatcher = CollectingDispatcher()
     await ActionDefaultFallback().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_default"]
+
+
+async def test_a_shopping_guess_gives_way_to_the_faq_for_a_question(services, domain):
+    tracker = load_tracker("fallback_first")
+    tracker.latest_message.update(text="can I exchange it if it's the wrong size?", intent_ranking=[
+        {"name": "nlu_fallback", "confidence": 0.4}, {"name": "reject_product", "confidence": 0.3}])
+    dispatcher = CollectingDispatcher()
+    await ActionDefaultFallback().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_faq_answer"]
+    assert "exchange" in dispatcher.messages[0]["answer"].lower()
+
+
+async def test_out_of_scope_answers_a_policy_question_and_redirects_the_rest(services, domain):
+    answered = {}
+    for text in ("do you price match amazon?", "what's the weather in Paris tomorrow?"):
+        tracker = load_tracker("fallback_first")
+        tracker.latest_message.update(text=text, intent={"name": "out_of_scope", "confidence": 1.0})
+        dispatcher = CollectingDispatcher()
+        assert await ActionOutOfScope().run(dispatcher, tracker, domain) == []
+        answered[text] = (responses(dispatcher), dispatcher.messages[0].get("answer") or "")
+    assert answered["do you price match amazon?"][0] == ["utter_faq_answer"]
+    assert "price" in answered["do you price match amazon?"][1].lower()
+    assert answered["what's the weather in Paris tomorrow?"] == (["utter_out_of_scope"], "")
+
+
+async def test_a_policy_question_read_as_a_search_is_answered_and_the_search_kept(services, domain):
+    tracker = load_tracker("search_running_shoes_under_80")
+    before = tracker.get_slot("search_constraints")
+    tracker.latest_message.update(text="do you have a size guide for running shoes?", entities=[])
+    dispatcher = CollectingDispatcher()
+    events = await ActionRecommendProducts().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_faq_answer"] and payloads(dispatcher) == []
+    assert "size" in dispatcher.messages[0]["answer"].lower()
+    assert events == [] and tracker.get_slot("search_constraints") == before
+
+
+async def test_a_question_that_sets_a_filter_stays_a_search(services, domain):
+    tracker = load_tracker("search_running_shoes_under_80")
+    tracker.latest_message.update(text="do you have Nike running shoes?", entities=[])
+    dispatcher = CollectingDispatcher()
+    events = await ActionRecommendProducts().run(dispatcher, tracker, domain)
+    assert responses(dispatcher)[0].startswith("utter_products_") and payloads(dispatcher)
+    assert slot_events(events)["search_constraints"]["brands"] == ["Nike"]

@@ -30,6 +30,8 @@ MESSAGES = [
     ("change the address of ORD-10409 to 8 Harbour Street, Bristol BS1 4QA", "change_shipping_address"),
     ("I need to change my delivery address", "change_shipping_address"), ("where is ORD-10427", "track_order"),
     ("has my refund come through?", "track_refund"), ("I want to change my order", "change_order"),
+    ("ORD-10408: I only want 1 of the headphones", "change_order"), ("change the quantity on ORD-10401", "change_order"),
+    ('/change_order{"order_change": "quantity"}', "change_order"), ("2", "inform"), ("0", "inform"),
     ("ORD-10401", "inform"), ("ORD-10405", "inform"), ("ORD-10409", "inform"), ("ORD-10450", "inform"),
     ("ORD-10455", "inform"), ("ORD-10999", "inform"),
     (MAYA, "inform"), (SOFIA, "inform"), (HANNAH, "inform"), (MARCUS, "inform"), ("aisha.khan@example.com", "inform"),
@@ -44,9 +46,10 @@ MESSAGES = [
 ]  # fmt: skip
 YESES = [("yes", "affirm"), ("yes please", "affirm"), ("/affirm", "affirm"), ("ok", "affirm"),
          ("ok but wait", "affirm"), ("yes?", "affirm"), ("sure, why not", "affirm")]  # fmt: skip
-CHANGE_DONE = {"utter_order_cancelled", "utter_return_created", "utter_address_changed"}
+CHANGE_DONE = {"utter_order_cancelled", "utter_return_created", "utter_address_changed",
+               "utter_quantity_changed_refund", "utter_quantity_changed_charge"}  # fmt: skip
 CONFIRMATIONS = {"utter_confirm_cancel", "utter_confirm_return", "utter_confirm_return_with_shipping",
-                 "utter_confirm_address"}  # fmt: skip
+                 "utter_confirm_address", "utter_confirm_quantity_refund", "utter_confirm_quantity_charge"}  # fmt: skip
 # replies that say something about an order beyond "which one?" and "that e-mail is not its"
 NOT_DETAILS = {"utter_email_mismatch", "utter_order_not_found", "utter_order_left_as_is", "utter_change_declined",
                "utter_order_actions_locked"}  # fmt: skip
@@ -59,6 +62,8 @@ ANSWERS = {
                                 ("changed my mind", "inform"), ("they're itchy", "inform")],
     "utter_ask_return_items": [("all of them", "inform"), ("the first one", "inform"), ("the second one", "inform")],
     "utter_ask_shipping_address": [("5 Market Street, Boston, MA 02110", "inform"), ("somewhere", "inform")],
+    "utter_ask_change_item": [("the first one", "inform"), ("the headphones", "inform"), ("all of them", "inform")],
+    "utter_ask_new_quantity": [("1", "inform"), ("3", "inform"), ("0", "inform"), ("lots", "inform")],
 }  # fmt: skip
 
 
@@ -92,7 +97,8 @@ async def test_no_order_changes_without_an_explicit_yes_to_it(services, domain, 
     previous, rng = None, random.Random(seed)
     for _ in range(rng.randint(4, 16)):
         text, intent = next_message(rng, dialogue)
-        turn = await dialogue.say(text, intent)
+        button = [{"entity": "order_change", "value": "quantity"}] if "order_change" in text else []
+        turn = await dialogue.say(text, intent, button)
         typed_emails |= set(re.findall(r"[\w.]+@[\w.]+\.\w+", text))
         now = {order_id: snapshot(shop, order_id) for order_id in OWNERS}
         changed = [order_id for order_id in OWNERS if now[order_id] != state[order_id]]

@@ -15,8 +15,9 @@ MAYA, SOFIA, AISHA, YUKI = "maya.tan@example.com", "sofia.rossi@example.com", "a
 OWNERS = {"ORD-10401": MAYA, "ORD-10427": MAYA, "ORD-10405": SOFIA, "ORD-10455": SOFIA,
           "ORD-10407": AISHA, "ORD-10415": YUKI, "ORD-10409": "hannah.fischer@example.com",
           "ORD-10450": "marcus.reid@example.com", "ORD-10402": "liam.walker@example.com",
-          "ORD-10439": "daniel.kim@example.com"}  # fmt: skip
-DAY = re.compile(r"^[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+( \d{4})?$")
+          "ORD-10439": "daniel.kim@example.com", "ORD-10408": "lucas.silva@example.com"}  # fmt: skip
+LUCAS = OWNERS["ORD-10408"]
+DAY = re.compile(r"^[A-Z][a-z]+day,? \d{1,2} [A-Z][a-z]+( \d{4})?$")  # the shop's locale (en_GB)
 
 
 def snapshot(shop: Any, order_id: str) -> dict[str, Any]:
@@ -24,13 +25,19 @@ def snapshot(shop: Any, order_id: str) -> dict[str, Any]:
     refunds = shop.refund_status(order_id, OWNERS[order_id])
     return {"status": data["status"], "address": data["shipping_address"],
             "returned": [line["returned_quantity"] for line in data["items"]],
+            "quantities": [line["quantity"] for line in data["items"]],
             "refunds": len(refunds.data.get("refunds", [])), "events": len(shop.events(order_id))}  # fmt: skip
 
 
-async def talk(domain: dict, turns: list[tuple[str, str]], sender: str = "conv-flow") -> Dialogue:
+QUANTITY_BUTTON = ('/change_order{"order_change": "quantity"}', "change_order",
+                   [{"entity": "order_change", "value": "quantity"}])
+
+
+async def talk(domain: dict, turns: list[tuple], sender: str = "conv-flow") -> Dialogue:
+    """Each turn: (text, intent) or (text, intent, entities of a button's payload)."""
     dialogue = Dialogue(domain, sender)
-    for text, intent in turns:
-        await dialogue.say(text, intent)
+    for text, intent, *entities in turns:
+        await dialogue.say(text, intent, *entities)
     return dialogue
 
 
@@ -106,6 +113,26 @@ FLOWS = [
                                  ("hannah.fischer@example.com", "inform"), ("5 Market Street, Boston, MA 02110", "inform"),
                                  ("no", "deny")],
      [["utter_ask_email"], ["utter_ask_shipping_address"], ["utter_confirm_address"], ["utter_change_declined"]], {}),
+    ("quantity: which item, how many, stated, yes",
+     [("I'd like to change the quantity of something in ORD-10408", "change_order"), (LUCAS, "inform"),
+      ("the headphones", "inform"), ("just 1", "inform"), ("yes", "affirm")],
+     [["utter_ask_email"], ["utter_ask_change_item"], ["utter_ask_new_quantity"], ["utter_confirm_quantity_refund"],
+      ["utter_quantity_changed_refund"]], {"ORD-10408": "processing"}),
+    ("quantity: the number in the request, then no",
+     [("ORD-10401: I only want 1 of the tank tops, not 2", "change_order"), (MAYA, "inform"), ("no", "deny")],
+     [["utter_ask_email"], ["utter_confirm_quantity_refund"], ["utter_change_declined"]], {}),
+    ("quantity: from the options' button, more of it, charged",
+     [(f"I want to change my order ORD-10401, {MAYA}", "change_order"), QUANTITY_BUTTON, ("3", "inform"),
+      ("yes please", "affirm")],
+     [["utter_change_order_options"], ["utter_ask_new_quantity"], ["utter_confirm_quantity_charge"],
+      ["utter_quantity_changed_charge"]], {"ORD-10401": "processing"}),
+    ("quantity: the only item to 0 is a cancel, then never mind",
+     [(f"change the quantity on ORD-10401 please, {MAYA}", "change_order"), ("0", "inform"),
+      ("never mind", "deny")],
+     [["utter_ask_new_quantity"], ["utter_quantity_last_item", "utter_ask_new_quantity"],
+      ["utter_order_form_stopped"]], {}),
+    ("quantity: a shipped order cannot change", [(f"can I change the quantity on ORD-10427? {MAYA}", "change_order")],
+     [["utter_change_shipped"]], {}),
 ]  # fmt: skip
 
 
@@ -131,7 +158,7 @@ async def test_the_confirmation_states_what_will_happen(services, domain, shop):
     await dialogue.say("yes", "affirm")
     done = dialogue.turns[-1].message("utter_return_created")
     assert done["amount"] == stated["amount"] and done["ship_by"] == stated["ship_by"]
-    assert done["label_url"].startswith("/returns/RET-")
+    assert done["label_url"].startswith("/returns/RET-") and "&sig=" in done["label_url"]  # a signed link
 
 
 async def test_the_return_of_a_named_item_is_only_that_item(services, domain, shop):
@@ -220,3 +247,18 @@ async def test_a_shipped_order_cannot_be_changed_and_nothing_is_offered(services
     [message] = dialogue.turns[-1].messages
     assert message["response"] == "utter_change_shipped" and message["tracking"].startswith("https://")
     assert not message["buttons"]
+
+
+async def test_a_quantity_change_states_the_item_counts_and_money(services, domain, shop):
+    dialogue = await talk(domain, [("I'd like to change the quantity of something in ORD-10408", "change_order"),
+                                   (LUCAS, "inform"), ("the headphones", "inform"), ("1", "inform")])  # fmt: skip
+    stated = dialogue.turns[-1].message("utter_confirm_quantity_refund")
+    assert (stated["old"], stated["new"]) == (2, 1) and "Headphone" in stated["title"]
+    assert stated["amount"].startswith("$") and DAY.match(stated["expected_by"])
+    assert snapshot(shop, "ORD-10408")["quantities"] == [1, 1, 2], "stated, not done"
+    await dialogue.say("yes", "affirm")
+    done = dialogue.turns[-1].message("utter_quantity_changed_refund")
+    assert (done["amount"], done["total"]) == (stated["amount"], stated["total"])
+    assert snapshot(shop, "ORD-10408")["quantities"] == [1, 1, 1]
+    [event] = shop.events("ORD-10408")
+    assert event["kind"] == "quantity_changed" and event["conversation_id"] == "conv-flow"

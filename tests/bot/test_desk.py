@@ -85,13 +85,16 @@ def test_shop_activity_reads_the_shops_audit_log(tmp_path):
     shop = ShopData(url)
     shop.create_schema()
     shop.seed(ROOT / "data/shop")
+    assert shop.change_quantity("ORD-10408", "lucas.silva@example.com", 3, 1).ok
     assert shop.cancel_order("ORD-10401", "maya.tan@example.com").ok
     assert shop.add_to_cart("c" * 32, "P00001", "Trail Runner 2", 89.0).ok
     activity = ShopActivity(url)
     try:
-        events = activity.events("c" * 32, ["ORD-10401"], since=0,
+        events = activity.events("c" * 32, ["ORD-10401", "ORD-10408"], since=0,
                                  titles={"P00001": "Trail Runner 2"})
         texts = [e["text"] for e in events]
+        assert any(t.startswith("Changed Wireless On-Ear Headphone") and "in ORD-10408 from 2 to 1 (refund $"
+                   in t for t in texts), texts
         assert any(t.startswith("Cancelled ORD-10401 (refund $") for t in texts), texts
         assert "Added Trail Runner 2 to the cart (now 1)" in texts
         assert activity.events("c" * 32, ["ORD-10401"], since=2e10) == []  # before it began

@@ -175,3 +175,26 @@ def test_phone_layout_is_full_screen_with_44px_targets_and_16px_input(browser, s
     expect(launcher).to_be_visible()
     assert errors == []
     ctx.close()
+
+
+def test_links_in_the_bots_replies_open_and_nothing_else_becomes_one(browser, stub_gateway):
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context(**DESKTOP)
+    page = ctx.new_page()
+    errors = _errors(page)
+    box = open_widget(page, stub_gateway.url)
+    # the stub Rasa echoes the message, so the bot's reply carries the same text
+    box.fill("label at /returns/RET-30008/label?expires=9&sig=ab. or javascript:alert(1) and 1/2")
+    box.press("Enter")
+    reply = page.locator(".aisle-bot:not(.aisle-greeting)").first
+    expect(reply).to_contain_text("javascript:alert(1)", timeout=WAIT)
+    links = reply.locator("a.aisle-link")
+    expect(links).to_have_count(1)
+    expect(links.first).to_have_text("/returns/RET-30008/label")
+    expect(links.first).to_have_attribute(
+        "href", f"{stub_gateway.url}/returns/RET-30008/label?expires=9&sig=ab")
+    expect(links.first).to_have_attribute("rel", "noopener noreferrer")
+    expect(page.locator(".aisle-shopper a")).to_have_count(0)  # the shopper's own text stays text
+    assert errors == []
+    ctx.close()

@@ -19,7 +19,7 @@ OOS = ROOT.parent / "shared/data/clinc150-oos/oos_val.tsv"
 
 # the contract is domain.yml; product_id comes only in button payloads, never annotated in text
 CONTRACT_INTENTS = set(domain.intents())
-CONTRACT_ENTITIES = set(domain.entities()) - {"product_id"}
+CONTRACT_ENTITIES = set(domain.entities()) - {"product_id", "order_change"}  # set by buttons only
 ANNOTATION = re.compile(r"\[([^\]]+)\](?:\((\w+)(?::[^)]*)?\)|(\{[^}]*\}))")
 
 

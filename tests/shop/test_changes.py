@@ -1,4 +1,4 @@
-"""The three changes a shopper can ask for (cancel, return, new address), table-driven against a
+"""The four changes a shopper can ask for (cancel, return, new address, quantity), table-driven against a
 real database: the state before and after, a preview that changes nothing and says exactly what
 the change then does, refusals that change nothing, and the conversation in the audit log."""
 
@@ -31,6 +31,8 @@ def change(shop: ShopData, kind: str, ref: str, email: str, **extra: Any):
         return lambda **kw: shop.cancel_order(ref, email, **extra, **kw)
     if kind == "return":
         return lambda **kw: shop.request_return(ref, email, **extra, **kw)
+    if kind == "quantity":
+        return lambda **kw: shop.change_quantity(ref, email, extra["item"], extra["quantity"], **kw)
     return lambda **kw: shop.change_shipping_address(ref, email, extra.get("address", NEW_ADDRESS), **kw)
 
 
@@ -50,6 +52,15 @@ ALLOWED = [
      {"returns": 1, "returned": {"P00012": 0, "P00041": 2}, "refunds": [("return", 2500, "pending")]}),
     ("address", "ORD-11001", ADA, {}, "address_changed",
      {"address": f"{NEW_ADDRESS}, United Kingdom"}),
+    # ORD-11001: 1 × shoes at 80, 2 × socks at 12.50; fewer are refunded, more are charged
+    ("quantity", "ORD-11001", ADA, {"item": 2, "quantity": 1}, "quantity_changed",
+     {"quantities": {"P00012": 1, "P00041": 1}, "refunds": [("adjustment", 1250, "pending")]}),
+    ("quantity", "ORD-11001", ADA, {"item": "P00012", "quantity": 3}, "quantity_changed",
+     {"quantities": {"P00012": 3, "P00041": 2}}),
+    ("quantity", "ORD-11001", ADA, {"item": 2, "quantity": 0}, "quantity_changed",
+     {"quantities": {"P00012": 1}, "returned": {"P00012": 0}, "refunds": [("adjustment", 2500, "pending")]}),
+    ("quantity", "ORD-11002", ADA, {"item": None, "quantity": 2}, "quantity_changed",
+     {"quantities": {"P00012": 2}}),  # the order's only item
 ]  # fmt: skip
 
 REFUSED = [
@@ -68,6 +79,15 @@ REFUSED = [
     ("address", "ORD-11003", ADA, {}, "address_locked"),
     ("address", "ORD-11001", ADA, {"address": "home"}, "invalid_address"),
     ("address", "ORD-19999", ADA, {}, "not_found"),
+    ("quantity", "ORD-11003", ADA, {"item": 1, "quantity": 2}, "already_shipped"),
+    ("quantity", "ORD-11006", BEN, {"item": 1, "quantity": 2}, "already_cancelled"),
+    ("quantity", "ORD-11007", BEN, {"item": 1, "quantity": 2}, "already_returned"),
+    ("quantity", "ORD-11001", ADA, {"item": 9, "quantity": 1}, "item_not_found"),
+    ("quantity", "ORD-11001", ADA, {"item": None, "quantity": 1}, "item_not_found"),  # which one?
+    ("quantity", "ORD-11001", ADA, {"item": 1, "quantity": 1}, "invalid_quantity"),  # as it is
+    ("quantity", "ORD-11001", ADA, {"item": 1, "quantity": 100}, "invalid_quantity"),
+    ("quantity", "ORD-11002", ADA, {"item": 1, "quantity": 0}, "invalid_quantity"),  # that's a cancel
+    ("quantity", "ORD-11001", BEN, {"item": 1, "quantity": 2}, "email_mismatch"),
 ]  # fmt: skip
 
 
@@ -137,3 +157,15 @@ def test_the_tracking_link_is_the_carriers(shop):
 ])  # fmt: skip
 def test_return_reasons_from_free_text(text, label):
     assert classify_return_reason(text) == label
+
+
+def test_a_quantity_change_states_the_money_and_the_invoice_follows(shop):
+    preview = shop.change_quantity("ORD-11001", ADA, 2, 1, preview=True).data
+    assert (preview["old_quantity"], preview["new_quantity"], preview["refund_amount"]) == (2, 1, 12.5)
+    assert preview["charge_amount"] is None and preview["new_total"] == 97.5
+    assert preview["refund_method"] == "visa" and preview["refund_expected_by"] == day(5)
+    more = shop.change_quantity("ORD-11001", ADA, 1, 2, preview=True).data
+    assert (more["charge_amount"], more["refund_amount"], more["new_total"]) == (80.0, None, 190.0)
+    shop.change_quantity("ORD-11001", ADA, 2, 1)
+    assert shop.get_invoice("ORD-11001", ADA).data["total"] == 97.5
+    assert shop.refund_status("ORD-11001", ADA).data["latest"]["amount"] == 12.5

@@ -245,7 +245,7 @@ class TestInvoices:
         assert data["invoice_id"] == "INV-21001"
         assert (data["items_total"], data["shipping"], data["total"]) == (105.0, 5.0, 110.0)
         assert [line["line_total"] for line in data["lines"]] == [80.0, 25.0]
-        assert data["url"] == "/invoices/INV-21001.pdf"
+        assert data["url"] == "/invoices/INV-21001"
 
 
 class TestCart:
