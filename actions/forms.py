@@ -247,6 +247,14 @@ def new_quantity(tracker: Tracker) -> int:
     return -1 if found is None else found
 
 
+def say_quantity_refused(dispatcher: CollectingDispatcher, data: dict[str, Any]) -> None:
+    """Why the shop refused a number (``invalid_quantity``): it is the count already, or it would
+    take the order's last item off (that is a cancel)."""
+    response = "utter_quantity_last_item" if data.get("last_item") else "utter_quantity_unchanged"
+    dispatcher.utter_message(response=response, title=data.get("title"), quantity=data.get("old_quantity"),
+                             order_id=data.get("order_id"))  # fmt: skip
+
+
 def plan_key(request: str, outcome: Outcome) -> str:
     """What a yes is given to: the request, the order and everything the shopper was told."""
     data = outcome.data
@@ -527,10 +535,10 @@ class ValidateOrderForm(FormValidationAction):
     ) -> dict[str, Any]:
         if value is None:  # emptied earlier in this turn (another request): nothing to say
             return {"change_item": None}
-        if not isinstance(value, int | float) or isinstance(value, bool):
+        if _whole(value) is None:
             dispatcher.utter_message(response="utter_change_item_unclear")
             return {"change_item": None}
-        return {"change_item": int(value)}
+        return {"change_item": _whole(value)}
 
     async def validate_new_quantity(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -539,20 +547,18 @@ class ValidateOrderForm(FormValidationAction):
             return {"new_quantity": None}
         from shop.rules import MAX_QUANTITY
 
-        if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= MAX_QUANTITY:
+        quantity = _whole(value)
+        if quantity is None or not 0 <= quantity <= MAX_QUANTITY:
             dispatcher.utter_message(response="utter_quantity_unclear", max=MAX_QUANTITY)
             return {"new_quantity": None}
         outcome = await off_loop(
             get_services().shop.change_quantity, tracker.get_slot("order_id"), tracker.get_slot("email"),
-            changed_item(tracker), int(value), preview=True,
+            changed_item(tracker), quantity, preview=True,
         )  # fmt: skip
         if outcome.code == "invalid_quantity":  # as it is already, or the order's last item gone
-            data = outcome.data
-            response = "utter_quantity_last_item" if data.get("last_item") else "utter_quantity_unchanged"
-            dispatcher.utter_message(response=response, title=data.get("title"), quantity=data.get("old_quantity"),
-                                     order_id=data.get("order_id"))  # fmt: skip
+            say_quantity_refused(dispatcher, outcome.data)
             return {"new_quantity": None}
-        return {"new_quantity": int(value)}
+        return {"new_quantity": quantity}
 
     async def validate_return_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

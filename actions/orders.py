@@ -30,6 +30,7 @@ from actions.forms import (
     quantity_request_slots,
     request_of,
     request_text,
+    say_quantity_refused,
     wants_quantity_change,
 )
 from actions.handoff import handoff
@@ -171,9 +172,7 @@ def refusal(
         response = "utter_change_item_unclear" if request == "change_quantity" else "utter_return_items_unclear"
         dispatcher.utter_message(response=response)
     elif code == "invalid_quantity":
-        response = "utter_quantity_last_item" if data.get("last_item") else "utter_quantity_unchanged"
-        dispatcher.utter_message(response=response, title=data.get("title"), quantity=data.get("old_quantity"),
-                                 order_id=order_id)  # fmt: skip
+        say_quantity_refused(dispatcher, data)
     else:
         dispatcher.utter_message(response="utter_service_unavailable")
     return []

@@ -29,7 +29,6 @@ class Services:
         self._shop, self._recommender, self._faq = shop, recommender, faq
         self.settings = settings or get_settings()
         self._lock = threading.Lock()
-        self._link_key: bytes | None = None
 
     def link(self, url: str | None) -> str | None:
         """A shop's path to a shopper's document, signed for the gateway (``common.links``); a
@@ -38,9 +37,7 @@ class Services:
             return url
         from common.links import link_key, sign
 
-        if self._link_key is None:
-            self._link_key = link_key(self.settings.link_secret, self.settings.var_dir)
-        return sign(url, self._link_key)
+        return sign(url, link_key(self.settings.link_secret, self.settings.var_dir))
 
     @property
     def shop(self) -> ShopBackend:

@@ -32,6 +32,14 @@ def day_pattern(locale: str, with_year: bool) -> str:
     )
 
 
+@lru_cache(maxsize=1)
+def shop_locale() -> str:
+    """The shop's locale, read from the settings once per process (as every setting is)."""
+    from common.settings import get_settings
+
+    return get_settings().shop_locale
+
+
 def format_day(day: str | date | datetime | None, today: date | None = None,
                locale: str | None = None) -> str:
     """``"2026-12-04"`` → ``"Friday 4 December"`` (en_GB); another year than ``today``'s adds it
@@ -46,10 +54,7 @@ def format_day(day: str | date | datetime | None, today: date | None = None,
             return "?"
     if isinstance(day, datetime):
         day = day.date()
-    if locale is None:
-        from common.settings import get_settings
-
-        locale = get_settings().shop_locale
+    locale = locale or shop_locale()
     today = today or date.today()
     with_year = day.year != today.year
     return format_date(day, day_pattern(locale, with_year), locale=locale)

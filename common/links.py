@@ -14,6 +14,7 @@ import hmac
 import os
 import secrets
 import time
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,9 +22,10 @@ LINK_DAYS = 30  # how long a link in the chat keeps working
 KEY_FILE = "link-secret"
 
 
+@lru_cache(maxsize=8)
 def link_key(secret: str, var_dir: Path) -> bytes:
     """``secret`` when set, else the machine's key file (created atomically on first use, so two
-    processes starting together agree on one key)."""
+    processes starting together agree on one key); read once per process."""
     if secret:
         return secret.encode()
     path = var_dir / KEY_FILE

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
-from common.dates import format_day
+from common.dates import format_day, shop_locale
 from common.settings import SettingsError, get_settings
 
 TODAY = date(2026, 12, 1)
@@ -38,7 +38,11 @@ def test_the_locale_orders_and_names_the_parts(locale, this_year, next_year):
 
 def test_the_shops_locale_comes_from_the_settings(monkeypatch):
     monkeypatch.setenv("AISLE_SHOP_LOCALE", "en_US")
-    assert format_day("2026-12-04", TODAY) == "Friday, December 4"
+    shop_locale.cache_clear()  # the settings are read once per process: this test is a new one
+    try:
+        assert format_day("2026-12-04", TODAY) == "Friday, December 4"
+    finally:
+        shop_locale.cache_clear()
     monkeypatch.setenv("AISLE_SHOP_LOCALE", "xx_NOWHERE")
     with pytest.raises(SettingsError, match="AISLE_SHOP_LOCALE"):
         get_settings()
