@@ -5,6 +5,8 @@
 - Else, unless the best guess is shopping and the message no question, the FAQ is tried with a
   stricter bar than its own (``FAQ_MIN_SCORE``): a follow-up question such as "and do I pay for
   return shipping?" is often too short for the intent classifier, not for the FAQ.
+- Else, when the message read with the catalog's vocabulary names a product or changes the
+  search ("rose gold?", "my daughter's 6 and needs a jumper"), it is searched.
 - Else ask to rephrase once; the second fallback in a row hands over.
 """
 
@@ -19,6 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import is_strongly_negative, latest_text, off_loop
 from actions.faq import FAQ_MIN_SCORE, faq_answer, is_question, question_answer
 from actions.handoff import handoff
+from actions.recommend import ActionRecommendProducts, is_refinement
 from rasa_ext.intent_evidence import SHOPPING_INTENTS
 
 FALLBACK_ACTION = "action_default_fallback"
@@ -66,6 +69,11 @@ class ActionDefaultFallback(Action):
         if answer is not None and answer.score >= FAQ_MIN_SCORE:
             dispatcher.utter_message(response="utter_faq_answer", answer=answer.answer)
             return [SlotSet("consecutive_fallbacks", 0)]
+        if await off_loop(is_refinement, tracker, True):  # "rose gold?", "a jumper for my daughter"
+            # searched here, not as a follow-up action: after one, the policies would see the
+            # unsure message again and fall back a second time
+            events = await ActionRecommendProducts().run(dispatcher, tracker, domain)
+            return [*events, SlotSet("consecutive_fallbacks", 0)]
         count = previous_fallbacks(tracker.events) + 1
         if count >= HANDOFF_AFTER:
             return handoff(dispatcher, tracker)

@@ -27,6 +27,7 @@ from actions.faq import question_answer
 from actions.services import get_services
 from common.metrics import STAGE_SECONDS, log_turn
 from common.money import format_money
+from recommender.query import GIFT_WORDS
 
 if TYPE_CHECKING:
     from recommender.query import Constraints
@@ -35,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 5
 MAX_TRACKED = 200  # ids kept in shown/liked/rejected lists
-GIFT_WORDS = {"gift", "gifts", "present", "presents", "birthday", "christmas", "anniversary", "surprise"}
 VAGUE_WORDS = GIFT_WORDS | {"dad", "mom", "mum", "father", "mother", "wife", "husband", "friend", "son",
                             "daughter", "someone", "idea", "ideas", "shopping", "nice", "cool", "want", "need"}  # fmt: skip
 
@@ -234,18 +234,23 @@ def changes_filters(before: Constraints, after: Constraints) -> bool:
     return any(getattr(before, name) != getattr(after, name) for name in REFINED)
 
 
-def is_refinement(tracker: Tracker) -> bool:
+def is_refinement(tracker: Tracker, or_new_search: bool = False) -> bool:
     """Whether a message taken for a product reference refines the search instead ("I don't
     like Quillon", "what about up to 90", "for a man, size M"): it names no product or position
-    and changes a colour, brand, material, size, gender or price of the running search."""
+    and changes a colour, brand, material, size, gender or price of the running search. With
+    ``or_new_search``, naming another product type or category counts too ("a jumper for my
+    daughter": the catalog's words, synonyms and typos, which the NLU may not know)."""
     from recommender.query import apply_turn
 
-    if entity_values(tracker, "product_id") or ordinal_positions(tracker):
+    if entity_values(tracker, "product_id"):
         return False
     before = _constraints(tracker)
     after = apply_turn(before, shopper_text(tracker), [], get_services().recommender.vocabulary,
                        [float(p) for p in tracker.get_slot("shown_prices") or []])
-    return changes_filters(before, after)
+    named = (after.product_type, after.category)
+    if or_new_search and any(named) and named != (before.product_type, before.category):
+        return True  # another kind of product: "my daughter's 6" is an age, not the sixth card
+    return not ordinal_positions(tracker) and changes_filters(before, after)
 
 
 def product_or_ask(dispatcher: CollectingDispatcher, tracker: Tracker) -> Any:

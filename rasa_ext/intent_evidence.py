@@ -38,6 +38,12 @@ STRONG_LOOKUPS = ("product_type", "product_noun", "gender", "brand", "material")
 SERVICE_MIN_COUNT = 3  # a service word occurs in at least this many non-shopping examples …
 SERVICE_RATIO = 5.0  # … and in this many times more of them, proportionally, than of shopping ones
 CONFIDENT = 0.6  # a shopping intent DIET is this sure of is left alone
+# an unsure cart intent on a message naming the catalog is a search: the cart's words are
+# product words too ("storage baskets", "a bag for the gym")
+CART_INTENTS = frozenset({"view_cart", "add_to_cart"})
+SHORT_MESSAGE = 3  # words: a message this short that is all catalog terms is a refinement
+FILLER_WORDS = frozenset({"anything", "something", "one", "ones", "maybe", "ok", "okay", "pls",
+                          "please", "hmm", "nah", "oh", "like", "perhaps"})
 # English function words: never evidence of a topic, however the training data spreads them
 FUNCTION_WORDS = frozenset({
     "a", "an", "the", "this", "that", "these", "those", "it", "its", "i", "me", "my", "mine", "we",
@@ -83,7 +89,10 @@ class Evidence:
     @classmethod
     def learn(cls, lookups: Mapping[str, Iterable[str]],
               examples: Iterable[tuple[str, str]]) -> Evidence:
-        """``lookups``: lookup table name → values; ``examples``: (text, intent) pairs."""
+        """``lookups``: lookup table name → values; ``examples``: (text, intent) pairs. (The
+        NLU's synonyms are no evidence here: "kicks" and "true" made CLINC's "is it true that
+        nicotine is harder to kick than heroin" a product search; the fallback action reads
+        them through the recommender's vocabulary instead.)"""
         shopping: Counter[str] = Counter()  # word → examples it occurs in
         other: Counter[str] = Counter()
         n_shop = n_other = 0
@@ -120,18 +129,25 @@ class Evidence:
                    max((len(t) for t in terms), default=1))
 
     def mentions(self, text: str) -> list[tuple[str, ...]]:
-        """Catalog terms in ``text``, longest first at each position."""
-        toks, found, i = tokens(text), [], 0
+        """Catalog terms in ``text``, longest first at each position; two words written
+        apart that the catalog writes as one count as that one ("smart watch", "ear buds")."""
+        return self._scan(tokens(text))[0]
+
+    def _scan(self, toks: list[str]) -> tuple[list[tuple[str, ...]], int]:
+        """(terms found, how many words no term covers and no function word explains)."""
+        found, uncovered, i = [], 0, 0
         while i < len(toks):
-            for n in range(min(self.max_len, len(toks) - i), 0, -1):
-                span = tuple(toks[i : i + n])
-                if span in self.terms:
-                    found.append(span)
-                    i += n
-                    break
+            spans = [(tuple(toks[i : i + n]), n) for n in range(min(self.max_len, len(toks) - i), 0, -1)]
+            if i + 1 < len(toks):  # before the single word: "smart" may be a term of its own
+                spans.insert(len(spans) - 1, ((fold(toks[i] + toks[i + 1]),), 2))
+            match = next(((span, n) for span, n in spans if span in self.terms), None)
+            if match:
+                found.append(match[0])
+                i += match[1]
             else:
+                uncovered += toks[i] not in FUNCTION_WORDS and toks[i] not in FILLER_WORDS
                 i += 1
-        return found
+        return found, uncovered
 
     def shopping_intent(self, text: str, intent: str | None, confidence: float = 1.0) -> str | None:
         """The shopping intent this message should have (``intent`` itself when it is a
@@ -140,12 +156,16 @@ class Evidence:
             return None
         if intent in SHOPPING_INTENTS and confidence >= CONFIDENT:
             return None
-        if self.service_words.intersection(tokens(text)):
+        toks = tokens(text)
+        if self.service_words.intersection(toks):
             return None
-        found = self.mentions(text)
-        if not any(t in self.strong_terms for t in found) and len(found) < 2:
+        found, uncovered = self._scan(toks)
+        # a term of a strong kind, two terms, or a short message of nothing else ("rose gold?",
+        # "anything in silver?")
+        short = len(toks) <= SHORT_MESSAGE and uncovered <= 1
+        if not found or (not any(t in self.strong_terms for t in found) and len(found) < 2 and not short):
             return None
-        if intent in SHOPPING_INTENTS:
+        if intent in SHOPPING_INTENTS and intent not in CART_INTENTS:
             return intent
         return "search_product" if any(t in self.type_terms for t in found) else "refine_search"
 

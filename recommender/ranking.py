@@ -8,6 +8,7 @@ Rerank formula (each candidate, after RRF fusion of the dense and sparse prefetc
           + 0.05 · ln(1 + reviews) / ln(1 + max_reviews)  # popularity prior (log-damped)
           + 0.05 · [in stock]                             # availability
           + 0.05 · (query keywords found in title) / (query keywords)
+          − 2 · [a children's product, when the shopper named no gender]
 
 Relevance dominates; the priors break near-ties. Relevance is min-max scaled over the candidate
 pool: RRF scores are compressed (the 1st and the 10th of 100 candidates differ by ~15%), so
@@ -18,15 +19,18 @@ rating and popularity rather than fit; min-max keeps "near" relative to the pool
 
 Relaxation order when fewer than k products pass the filter (each step is cumulative and
 reported to the shopper): price (+30%, then +60%, then no upper bound; a lower bound goes
-down the same way; never after "cheaper", ``Constraints.price_firm``), then colour, then brand, then material, then size, then minimum rating,
-then gender, then the product type widens to its parent category. Exclusions the shopper
+down the same way), then colour, then brand, then material, then size, then minimum rating,
+then gender, then the product type widens to its parent category; what the latest message
+asked for comes after the older wishes (``Constraints.latest``). After "cheaper"
+(``Constraints.price_firm``) the price is never relaxed, and nothing else is when at least one
+exact match is cheaper. Exclusions the shopper
 stated ("not Nike", "no leather") and in-stock are never relaxed.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +42,7 @@ from recommender.sparse import tokenize
 from recommender.store.base import Hit
 
 W_RATING, W_REVIEWS, W_STOCK, W_TITLE = 0.10, 0.05, 0.05, 0.05
+KIDS_LAST = 2.0  # below every other product's score (≤ 1.25), also after MMR's similarity term
 MMR_LAMBDA = 0.7
 
 
@@ -48,7 +53,9 @@ class Ranked:
     relevance: float
 
 
-def rerank(hits: list[Hit], keywords: list[str] = ()) -> list[Ranked]:
+def rerank(hits: list[Hit], keywords: list[str] = (), adults_first: bool = False) -> list[Ranked]:
+    """``adults_first`` (no gender stated): children's products rank after every other one, an
+    adult asking for "a summer dress" sees kids' dresses only when nothing else matches."""
     if not hits:
         return []
     top = max(h.score for h in hits) or 1.0
@@ -64,6 +71,8 @@ def rerank(hits: list[Hit], keywords: list[str] = ()) -> list[Ranked]:
         stock = 1.0 if p.get("in_stock", True) else 0.0
         title_hits = len(terms & set(tokenize(str(p.get("title", ""))))) / len(terms) if terms else 0.0
         score = relevance + W_RATING * rating + W_REVIEWS * reviews + W_STOCK * stock + W_TITLE * title_hits
+        if adults_first and p.get("gender") == "kids":
+            score -= KIDS_LAST
         out.append(Ranked(h, score, relevance))
     out.sort(key=lambda r: r.score, reverse=True)
     return out
@@ -98,44 +107,56 @@ def _round5(x: float) -> float:
 def relaxation_steps(c: Constraints, vocab: Vocabulary | None = None
                      ) -> Iterator[tuple[Constraints, dict[str, str]]]:
     """Cumulative relaxations, least important first. Yields (constraints, notes by field)
-    where the notes describe every relaxation applied so far (prices in the catalog's currency)."""
+    where the notes describe every relaxation applied so far (prices in the catalog's currency).
+    What the latest message asked for (``Constraints.latest``) gives way after everything older:
+    "ok, up to 250 then" keeps the 250 and lets the earlier "pink" go first."""
     currency = vocab.currency if vocab else None
 
     def _money(amount: float | None) -> str:
         return format_money(amount, currency)
 
-    current = c.copy()
-    notes: dict[str, str] = {}
-    if (c.price_max is not None or c.price_min is not None) and not c.price_firm:
+    def price(current: Constraints) -> Iterator[str]:
+        if (c.price_max is None and c.price_min is None) or c.price_firm:
+            return
         for factor in (1.3, 1.6, None):
-            cur = current.copy()
             parts = []
             if c.price_max is not None:
-                cur.price_max = _round5(c.price_max * factor) if factor else None
-                parts.append(f"price up to {_money(cur.price_max)} instead of {_money(c.price_max)}"
+                current.price_max = _round5(c.price_max * factor) if factor else None
+                parts.append(f"price up to {_money(current.price_max)} instead of {_money(c.price_max)}"
                              if factor else f"any price instead of under {_money(c.price_max)}")
             if c.price_min is not None:
-                cur.price_min = float(round(c.price_min / factor)) if factor else None
-                parts.append(f"price from {_money(cur.price_min)} instead of {_money(c.price_min)}"
+                current.price_min = float(round(c.price_min / factor)) if factor else None
+                parts.append(f"price from {_money(current.price_min)} instead of {_money(c.price_min)}"
                              if factor else f"any price instead of over {_money(c.price_min)}")
-            notes["price"] = "; ".join(parts)
-            yield cur, dict(notes)
-        current = cur
-    for attr, what in (("colors", "colours"), ("brands", "brands"), ("materials", "materials"),
-                       ("sizes", "sizes")):
-        values = getattr(c, attr)
-        if values:
-            setattr(current, attr, [])
-            notes[attr] = f"other {what} than {' or '.join(values)}"
+            yield "; ".join(parts)
+
+    def values(attr: str, what: str) -> Callable[[Constraints], Iterator[str]]:
+        def step(current: Constraints) -> Iterator[str]:
+            if getattr(c, attr):
+                setattr(current, attr, [])
+                yield f"other {what} than {' or '.join(getattr(c, attr))}"
+        return step
+
+    def rating(current: Constraints) -> Iterator[str]:
+        if c.min_rating is not None:
+            current.min_rating = None
+            yield f"ratings below {c.min_rating:g} stars"
+
+    def gender(current: Constraints) -> Iterator[str]:
+        if c.gender:
+            current.gender = None
+            yield f"not only for {c.gender}"
+
+    steps = {"price": price, "colors": values("colors", "colours"), "brands": values("brands", "brands"),
+             "materials": values("materials", "materials"), "sizes": values("sizes", "sizes"),
+             "min_rating": rating, "gender": gender}
+    order = sorted(steps, key=lambda name: name in c.latest)  # stable: the latest go last
+    current = c.copy()
+    notes: dict[str, str] = {}
+    for name in order:
+        for note in steps[name](current):  # each step changes ``current`` and says how
+            notes[name] = note
             yield current.copy(), dict(notes)
-    if c.min_rating is not None:
-        current.min_rating = None
-        notes["min_rating"] = f"ratings below {c.min_rating:g} stars"
-        yield current.copy(), dict(notes)
-    if c.gender:
-        current.gender = None
-        notes["gender"] = f"not only for {c.gender}"
-        yield current.copy(), dict(notes)
     if c.product_type and vocab and vocab.type_parent.get(c.product_type):
         parent = vocab.type_parent[c.product_type]
         current.product_type, current.category = None, parent

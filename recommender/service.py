@@ -200,7 +200,7 @@ class Recommender:
             hits = pair.store.search_image(image_vector, spec, limit, with_vectors=True)
         else:
             hits = self._text_hits(pair, query, spec, limit, dense, sparse)
-        return rerank(hits, constraints.keywords)
+        return rerank(hits, constraints.keywords, adults_first=constraints.gender is None)
 
     @staticmethod
     def _text_hits(pair: _Pair, query: Query, spec, limit: int, dense, sparse) -> list:
@@ -247,7 +247,9 @@ class Recommender:
         picked = mmr(ranked, k) if diversify else ranked[:k]
         lap("rank")
         relaxed: dict[str, str] = {}
-        if relax and len(picked) < k:
+        # "cheaper" with some exact matches shows just those: the cheaper ones the shopper asked
+        # for, not dearer-looking fill in another colour or size
+        if relax and len(picked) < k and not (query.constraints.price_firm and picked):
             for constraints, notes in relaxation_steps(query.constraints, pair.vocab()):
                 seen = query.exclude_ids + [r.hit.product_id for r in picked]
                 more = self._retrieve(pair, query, constraints, seen, limit, dense, sparse, image_vector)

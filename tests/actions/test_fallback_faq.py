@@ -31,9 +31,22 @@ async def test_an_unsure_request_for_a_person_is_honoured(services, domain):
     assert slot_events(events)["handoff_requested"] is True
 
 
-async def test_a_shopping_fragment_is_not_answered_from_the_faq(services, domain):
+async def test_a_shopping_fragment_is_searched_not_answered_from_the_faq(services, domain):
+    for text, first in (("for a man, size M", "utter_ask_category"),  # nothing to search on yet
+                        ("my son's 6 and needs runners for school", "utter_products_found")):
+        tracker = load_tracker("fallback_first")
+        tracker.latest_message.update(text=text, intent_ranking=[
+            {"name": "nlu_fallback", "confidence": 0.4}, {"name": "out_of_scope", "confidence": 0.37}])
+        dispatcher = CollectingDispatcher()
+        events = await ActionDefaultFallback().run(dispatcher, tracker, domain)
+        assert responses(dispatcher)[0] == first, text  # not "didn't catch that"
+        assert bool(payloads(dispatcher)) is (first == "utter_products_found")
+        assert slot_events(events)["consecutive_fallbacks"] == 0 and "search_constraints" in slot_events(events)
+
+
+async def test_a_message_naming_nothing_of_the_catalog_is_asked_again(services, domain):
     tracker = load_tracker("fallback_first")
-    tracker.latest_message.update(text="for a man, size M", intent_ranking=[
+    tracker.latest_message.update(text="hmm what about the thing", intent_ranking=[
         {"name": "nlu_fallback", "confidence": 0.4}, {"name": "refine_search", "confidence": 0.37}])
     dispatcher = CollectingDispatcher()
     await ActionDefaultFallback().run(dispatcher, tracker, domain)

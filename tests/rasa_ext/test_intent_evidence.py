@@ -2,9 +2,10 @@
 
 from rasa_ext.intent_evidence import Evidence, fold
 
-LOOKUPS = {"product_type": ["french presses", "rain jackets", "sets"],
+LOOKUPS = {"product_type": ["french presses", "rain jackets", "sets", "smartwatches", "sweaters",
+                            "baskets & bins"],
            "product_word": ["press", "french", "mug", "set", "order"],
-           "brand": ["Sable Row"], "color": ["blush", "cream"], "material": ["wool"]}
+           "product_noun": ["basket"], "brand": ["Sable Row"], "color": ["blush", "cream", "rose gold", "silver"], "material": ["wool"]}
 EXAMPLES = [
     ("show me rain jackets", "search_product"), ("something in wool", "refine_search"),
     ("cheaper ones please", "refine_search"), ("I want a mug", "search_product"),
@@ -57,3 +58,19 @@ def test_a_lone_colour_or_title_word_is_not_enough():
 
 def test_round_trip():
     assert Evidence.from_dict(EVIDENCE.to_dict()) == EVIDENCE
+
+
+def test_words_written_apart_count_as_the_term_the_catalog_writes_as_one():
+    assert EVIDENCE.shopping_intent("smart watch under 150", "out_of_scope") == "search_product"
+    assert EVIDENCE.shopping_intent("a smart move", "out_of_scope") is None
+
+
+def test_a_short_message_of_catalog_words_only_is_a_refinement():
+    assert EVIDENCE.shopping_intent("rose gold?", "nlu_fallback") == "refine_search"
+    assert EVIDENCE.shopping_intent("anything in silver?", "out_of_scope") == "refine_search"
+    assert EVIDENCE.shopping_intent("silver wedding gifts ideas", "out_of_scope") is None  # longer
+
+
+def test_an_unsure_cart_intent_naming_products_is_a_search():
+    assert EVIDENCE.shopping_intent("storage baskets for the toys", "view_cart", 0.5) == "refine_search"
+    assert EVIDENCE.shopping_intent("storage baskets for the toys", "view_cart", 0.9) is None

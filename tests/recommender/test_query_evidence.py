@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.query import Constraints, Vocabulary, apply_turn
+from recommender.query import Constraints, Vocabulary, apply_turn, child_age, query_text
 from recommender.ranking import relaxation_steps
 
 PRODUCTS = [
@@ -56,6 +56,13 @@ def test_typos_and_aliases_of_catalog_words():
     assert turn("a comfy hoodie").product_type == "Hoodies & Sweatshirts"
 
 
+def test_an_english_word_is_no_typo_of_a_catalog_word():
+    bedding = Vocabulary.from_products([*PRODUCTS, {"title": "Linen Sheet", "category": ["Home", "Bedding", "Sheets"]}])
+    shoes = Constraints(product_type="Running Shoes")
+    assert apply_turn(shoes, "it's for a wedding", [], bedding, ()).product_type == "Running Shoes"
+    assert apply_turn(Constraints(), "some beddng", [], bedding, ()).category == "Bedding"
+
+
 @pytest.mark.parametrize("text", ["cheaper", "anything cheaper?", "not so pricey", "bit pricey"])
 def test_cheaper_never_raises_the_cap_and_is_never_relaxed(text):
     start = Constraints(product_type="Running Shoes", price_max=50.0)
@@ -63,6 +70,13 @@ def test_cheaper_never_raises_the_cap_and_is_never_relaxed(text):
     assert after.price_max is not None and after.price_max <= 50.0 and after.price_firm
     assert all(c.price_max == after.price_max for c, _ in relaxation_steps(after, VOCAB))
     assert not turn("under 100", start=after).price_firm  # a stated price can be relaxed again
+    later = turn("in blue", start=after)  # the next refinement: an ordinary cap again
+    assert later.price_max == after.price_max and not later.price_firm
+
+
+def test_the_cheaper_cap_is_a_whole_amount():
+    assert turn("cheaper", shown=[40.0, 48.0, 200.0]).price_max == 45.0  # 0.95 × median 48
+    assert turn("cheaper", shown=[6.0, 8.0]).price_max == 6.65
 
 
 def test_forgetting_a_constraint():
@@ -75,3 +89,52 @@ def test_a_type_named_only_by_words_of_its_titles():
     assert turn("a runner please").product_type == "Running Shoes"  # only running shoes say it
     assert turn("something road").product_type is None  # "road": shoes and bottles both
     assert turn("a runner", start=Constraints(product_type="Water Bottles")).product_type == "Water Bottles"
+
+
+def test_two_words_the_catalog_writes_as_one():
+    watches = Vocabulary.from_products([{"title": "Zenith GPS Smartwatch", "category": ["Electronics", "Smartwatches"]}])
+    assert apply_turn(Constraints(), "smart watch under 150", [], watches, ()).product_type == "Smartwatches"
+    assert apply_turn(Constraints(), "a smart choice", [], watches, ()).product_type is None
+
+
+@pytest.mark.parametrize(("text", "age"), [
+    ("my daughter's 6 and needs a jumper", 6), ("party dress for my niece, she's 12", 12),
+    ("a jumper for my 6 year old", 6), ("shoes for my 7yo", 7),
+    ("she's 40 and loves yoga", None), ("a 2 year warranty", None), ("he's 10 dollars short", None),
+])
+def test_a_child_s_age(text, age):
+    assert child_age(text) == age
+
+
+def test_a_child_s_age_is_the_kids_range_and_a_clothes_size():
+    kids = Vocabulary.from_products([
+        {"title": "Kids' Crew Sweater", "gender": "kids", "sizes": ["4Y", "6Y", "8Y"], "category": ["Apparel", "Sweaters"]},
+        {"title": "Kids' Pac Boot", "gender": "kids", "sizes": ["12K", "1Y", "6Y"], "category": ["Footwear", "Winter Boots"]},
+    ])
+    jumper = apply_turn(Constraints(), "my daughter's 6 and needs a sweater", [], kids, ())
+    assert (jumper.gender, jumper.sizes) == ("kids", ["6Y"])
+    boots = apply_turn(Constraints(), "winter boots for my son, he's 6", [], kids, ())
+    assert (boots.gender, boots.sizes) == ("kids", [])  # a shoe size 6Y is no six-year-old's
+
+
+def test_the_latest_wish_is_relaxed_after_the_older_ones():
+    pink = turn("do any come in black?", start=Constraints(product_type="Running Shoes", price_max=100.0))
+    assert pink.latest == ["colors"]
+    later = turn("ok, up to 250 then", start=pink)
+    assert later.latest == ["price"]
+    first, *_ = relaxation_steps(later, VOCAB)
+    assert first[0].colors == [] and first[0].price_max == 250.0 and list(first[1]) == ["colors"]
+    steps = [list(notes) for _, notes in relaxation_steps(pink, VOCAB)]
+    assert steps[0] == ["price"]  # otherwise the usual order: price first
+
+
+def test_an_entity_inside_a_longer_value_of_the_text_adds_nothing():
+    cotton = Vocabulary.from_products([{"title": "Organic Cotton Hoodie", "materials": ["organic cotton"]},
+                                       {"title": "Cotton Hoodie", "materials": ["cotton"]}])
+    entity = {"entity": "material", "value": "cotton", "start": 23, "end": 29}
+    c = apply_turn(Constraints(), "a comfy hoodie, organic cotton pls", [entity], cotton, ())
+    assert c.materials == ["organic cotton"]
+
+
+def test_gift_words_are_no_search_words():
+    assert query_text(Constraints(keywords=["gift", "idea", "techie"], price_max=50.0)) == "idea techie"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from recommender.query import Constraints, Vocabulary, apply_turn, material_matches, to_filter
-from recommender.ranking import rerank, violations
+from recommender.ranking import mmr, rerank, violations
 from recommender.store.base import AnyOf, Hit
 
 VOCAB = Vocabulary.from_products([
@@ -34,10 +34,34 @@ VOCAB = Vocabulary.from_products([
         ("cast iron", "enamelled cast iron", True),
         ("wool", "woollen", False),
         ("merino wool", "wool", False),  # narrower wish, broader material: no
+        ("wool", "lambswool", True),  # a compound ending in it
+        ("wax", "beeswax", True),
+        ("leather", "pleather", False),
     ],
 )
 def test_material_matches(wanted, material, expected):
     assert material_matches(wanted, material) is expected
+
+
+def test_a_word_of_a_material_names_it_when_the_titles_agree():
+    socks = [{"title": f"Merino {kind} Sock", "category": ["Apparel", "Socks"], "materials": [m]}
+             for kind, m in (("Crew", "merino wool"), ("Ankle", "merino wool"), ("Hiking", "merino wool"))]
+    memory = [{"title": "Memory Card", "category": ["Electronics", "Cards"], "materials": ["plastic"]},
+              {"title": "Memory Foam Pillow", "category": ["Home", "Pillows"], "materials": ["memory foam"]}]
+    vocab = Vocabulary.from_products([*socks, *memory, {"title": "Wool Sock", "materials": ["wool"]}])
+    assert apply_turn(Constraints(), "merino socks", [], vocab).materials == ["merino wool"]
+    # "memory" titles are cards as often as pillows: the word alone names no material
+    assert apply_turn(Constraints(), "memory pillow", [], vocab).materials == []
+
+
+def test_a_title_word_picks_one_of_the_types_a_head_noun_ends():
+    vocab = Vocabulary.from_products([
+        {"title": "Stride Oxford Shoe", "category": ["Footwear", "Formal", "Dress Shoes"]},
+        {"title": "Oxford Shirt", "category": ["Apparel", "Tops", "Shirts"]},
+        {"title": "Road Running Shoe", "category": ["Footwear", "Athletic", "Running Shoes"]},
+    ])
+    assert apply_turn(Constraints(), "oxford shoes, men's 12", [], vocab).product_type == "Dress Shoes"
+    assert apply_turn(Constraints(), "shoes for my dad", [], vocab).product_type is None
 
 
 def _values(spec, key, negative=False):
@@ -159,3 +183,12 @@ def test_relevance_is_scaled_over_the_pool():
     assert [r.relevance for r in rerank([_hit("a", 0.4), _hit("b", 0.4)])] == [1.0, 1.0]
     assert rerank([]) == []
 
+
+
+def test_children_s_products_come_after_the_others_unless_a_gender_is_named():
+    kids_best = Hit("kids", 1.0, {"id": "kids", "title": "Kids' Dress", "gender": "kids", "rating": 5.0})
+    pool = [kids_best, _hit("women", 0.1), TAIL]
+    assert [r.hit.product_id for r in rerank(pool, adults_first=True)] == ["women", "tail", "kids"]
+    picked = mmr(rerank(pool, adults_first=True), 2)  # diversity does not bring it back up
+    assert [r.hit.product_id for r in picked] == ["women", "tail"]
+    assert _order(pool)[0] == "kids"  # "for my daughter": gender kids, no demotion
