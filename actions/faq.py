@@ -39,12 +39,27 @@ _QUESTION = re.compile(
 
 def faq_answer(text: str, intent: str | None) -> Any:
     """The FAQ's answer to ``text`` (entries of ``intent`` preferred when it is a knowledge
-    question), or None; a broken FAQ never breaks the conversation (blocking)."""
+    question), or None; a broken FAQ never breaks the conversation (blocking). A word of the
+    question that one entry alone uses counts for it, unless it is a shopping word."""
     try:
-        return get_services().faq.answer(text, intent if intent in FAQ_INTENTS else None)
+        return get_services().faq.answer(text, intent if intent in FAQ_INTENTS else None,
+                                         ignore=_shopping_words())
     except Exception:  # the FAQ is optional help
         logger.exception("FAQ lookup failed")
         return None
+
+
+def _shopping_words() -> Any:
+    """``is_shopping_word`` with the catalog's vocabulary, or None (no keyword bonus) when the
+    recommender is not available: the FAQ still answers on similarity alone."""
+    from recommender.query import is_shopping_word
+
+    try:
+        vocabulary = get_services().recommender.vocabulary
+    except Exception:
+        logger.warning("FAQ without keyword bonus: the catalog vocabulary is unavailable", exc_info=True)
+        return None
+    return lambda word: is_shopping_word(word, vocabulary)
 
 
 def is_question(text: str) -> bool:

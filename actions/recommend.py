@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
@@ -24,6 +24,7 @@ from actions.common import (
     pick,
 )
 from actions.faq import question_answer
+from actions.forms import wants_quantity_change
 from actions.services import get_services
 from common.metrics import STAGE_SECONDS, log_turn
 from common.money import format_money
@@ -181,8 +182,13 @@ class ActionRecommendProducts(Action):
     ) -> list[EventType]:
         from recommender.query import apply_turn
 
-        recommender = get_services().recommender
         text = shopper_text(tracker)
+        if entity_values(tracker, "order_id"):  # "ORD-10401: I only want 1 of the tank tops"
+            # an order matter the NLU read as shopping (its bare numbers were price entities, so
+            # no rule for an order number matched): the order form, never a product search
+            request = [SlotSet("order_request", "change_order")] if wants_quantity_change(text) else []
+            return [*request, FollowupAction("order_form")]
+        recommender = get_services().recommender
         before = _constraints(tracker)
         constraints = apply_turn(
             before,

@@ -32,6 +32,7 @@ LIST_KEYS = ("colors", "exclude_colors", "brands", "exclude_brands", "materials"
              "exclude_materials", "sizes", "keywords", "latest")
 MAX_KEYWORDS = 8
 SPELLING_CUTOFF = 0.85  # difflib ratio for a typo of a catalog word
+VARIANT_CUTOFF = 0.75  # … and for another spelling of one that differs in vowels only
 MAX_SPELLED = 10_000  # remembered corrections
 
 
@@ -180,6 +181,10 @@ GENDER_PRONOUNS = {"her", "him"}
 COLOR_ALIASES = {"gray": "grey", "navy blue": "navy", "golden": "gold", "beige": "tan"}
 
 
+def _consonants(word: str) -> str:
+    return re.sub(r"[aeiouy]", "", word)
+
+
 @lru_cache(maxsize=1)
 def english_words() -> frozenset[str]:
     """The whole words of the base encoder's WordPiece vocabulary (about 20,000 English words):
@@ -307,9 +312,10 @@ class Vocabulary:
 
     def spelling(self, token: str) -> str:
         """A misspelt catalog word put right ("runing" → running, "swetashirt" → sweatshirt):
-        only words of five letters or more that are no known word, to a close known one."""
-        if len(token) < 5 or not token.isalpha() or token in QUERY_NOISE or token in GENDER_ALIASES \
-                or token in english_words():
+        only words of five letters or more, to a close catalog word. A word the language knows
+        is put right only to another spelling of itself, one that differs in vowels alone
+        ("pyjamas" → pajamas; "wedding" is no "bedding")."""
+        if len(token) < 5 or not token.isalpha() or token in QUERY_NOISE or token in GENDER_ALIASES:
             return token
         if token not in self._spelled:  # a shop's shoppers repeat their typos: looked up once
             if len(self._spelled) >= MAX_SPELLED:  # bounded: any text may arrive here
@@ -317,6 +323,12 @@ class Vocabulary:
             known = self._known_tokens()
             close = [] if token in known else difflib.get_close_matches(token, known, n=1,
                                                                          cutoff=SPELLING_CUTOFF)
+            if close and token in english_words() and _consonants(close[0]) != _consonants(token):
+                close = []
+            if not close and token not in known and token not in english_words():
+                # another spelling, by its vowels ("pyjama" → pajama is below the cutoff)
+                close = [w for w in difflib.get_close_matches(token, known, n=3, cutoff=VARIANT_CUTOFF)
+                         if _consonants(w) == _consonants(token)][:1]
             self._spelled[token] = close[0] if close else token
         return self._spelled[token]
 
@@ -616,6 +628,13 @@ _AGE = re.compile(
 CHILD_AGES = range(1, 15)
 
 
+def is_shopping_word(word: str, vocab: Vocabulary) -> bool:
+    """A word (stem) that says something about the products wanted: the catalog's, a size,
+    price or gender word, or a word the search ignores ("size", "cheaper", "men")."""
+    return vocab.knows(word) or word in SIZE_CUES or word in PRICE_CUES or word in PRICE_UNITS \
+        or word in GENDER_ALIASES or word in QUERY_NOISE
+
+
 def child_age(text: str) -> int | None:
     """A child's age the message states ("she's 12", "my daughter's 6", "a 6 year old")."""
     match = _AGE.search(text or "")
@@ -748,6 +767,14 @@ def apply_turn(
             elif c.product_type:
                 c = Constraints(gender=c.gender, in_stock_only=c.in_stock_only)
             break
+    if cats and not types and vocab.type_parent.get(c.product_type or "") != cats[-1]:
+        # the plain word names the plain kind: "sneakers" (a category with running shoes in it)
+        # → Casual Sneakers, the one of its types named by the same word; "boots" stays boots
+        key = content_words(cats[-1])
+        said = key[-1] if key and key[-1] in toks else ""  # the shopper's own word ("kicks" is not)
+        plain = {t for t in vocab.type_heads.get(said, ()) if vocab.type_parent.get(t) == cats[-1]}
+        if len(plain) == 1 and sum(parent == cats[-1] for parent in vocab.type_parent.values()) > 1:
+            types = [plain.pop()]
     new_type = types[0] if types else None  # the head of the request: "towels for the new flat"
     if new_type and new_type != c.product_type:
         old_root = vocab.type_root.get(c.product_type or "") or (c.category or None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cart import ActionAddToCart, ActionViewCart
@@ -175,3 +176,16 @@ async def test_start_over_clears_the_search(services, domain):
     assert slots["search_constraints"] is None
     assert slots["shown_ids"] == slots["liked_ids"] == slots["last_page_ids"] == []
     assert responses(dispatcher) == ["utter_start_over"]
+
+
+async def test_a_message_with_an_order_number_opens_the_order_form_not_a_search(services, domain):
+    for text, request in (("ORD-10401: I only want 1 of the tank tops, not 2", "change_order"),
+                          ("ORD-10401 black tops", None)):
+        tracker = load_tracker("fallback_first")
+        tracker.latest_message.update(text=text, intent={"name": "refine_search", "confidence": 0.52},
+                                      entities=[{"entity": "order_id", "value": "ORD-10401"},
+                                                {"entity": "price", "value": "1"}])
+        dispatcher = CollectingDispatcher()
+        events = await ActionRecommendProducts().run(dispatcher, tracker, domain)
+        assert payloads(dispatcher) == [] and events[-1] == FollowupAction("order_form"), text
+        assert slot_events(events).get("order_request") == request

@@ -61,6 +61,9 @@ def test_an_english_word_is_no_typo_of_a_catalog_word():
     shoes = Constraints(product_type="Running Shoes")
     assert apply_turn(shoes, "it's for a wedding", [], bedding, ()).product_type == "Running Shoes"
     assert apply_turn(Constraints(), "some beddng", [], bedding, ()).category == "Bedding"
+    pajamas = Vocabulary.from_products([{"title": "Silk Pajama Set", "category": ["Apparel", "Pajamas"]},
+                                        {"title": "Zoom Camera", "category": ["Electronics", "Cameras"]}])
+    assert apply_turn(Constraints(), "silk pyjamas", [], pajamas, ()).product_type == "Pajamas"  # a spelling
 
 
 @pytest.mark.parametrize("text", ["cheaper", "anything cheaper?", "not so pricey", "bit pricey"])

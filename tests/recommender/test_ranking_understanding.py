@@ -192,3 +192,17 @@ def test_children_s_products_come_after_the_others_unless_a_gender_is_named():
     picked = mmr(rerank(pool, adults_first=True), 2)  # diversity does not bring it back up
     assert [r.hit.product_id for r in picked] == ["women", "tail"]
     assert _order(pool)[0] == "kids"  # "for my daughter": gender kids, no demotion
+
+
+def test_a_category_word_names_its_one_type_of_the_same_name():
+    vocab = Vocabulary.from_products([
+        {"title": "Canvas Low-Top", "category": ["Footwear", "Sneakers", "Casual Sneakers"]},
+        {"title": "Road Runner", "category": ["Footwear", "Sneakers", "Running Shoes"]},
+        {"title": "Trek Boot", "category": ["Footwear", "Boots", "Hiking Boots"]},
+        {"title": "Snow Boot", "category": ["Footwear", "Boots", "Winter Boots"]},
+    ])
+    assert apply_turn(Constraints(), "sneakers, men's 9", [], vocab).product_type == "Casual Sneakers"
+    boots = apply_turn(Constraints(), "boots please", [], vocab)
+    assert (boots.product_type, boots.category) == (None, "Boots")  # two kinds of boot: the category
+    running = Constraints(product_type="Running Shoes")
+    assert apply_turn(running, "sneakers in blue", [], vocab).product_type == "Running Shoes"  # kept

@@ -150,6 +150,26 @@ def test_unrelated_text_gets_no_answer(faq, text):
     assert faq.answer(text, intent="search_product") is None
 
 
+SHOPPING = {"size", "large", "cheaper", "man", "earbud", "blue"}  # a stand-in for the catalog's words
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I'm a student, do I get money off?", "Do you have discount codes or a student discount?"),
+    ("if they don't fit can she swap them for a large?", "Can I exchange an item for a different size or colour?"),
+    ("what's the warranty on earbuds?", "Do your products have a warranty?"),
+])
+def test_a_word_one_entry_alone_uses_counts_for_it(faq, text, expected):
+    plain = faq.answer(text)
+    assert plain is None or plain.score < 0.65  # on similarity alone: below the bar of other paths
+    answer = faq.answer(text, ignore=SHOPPING.__contains__)
+    assert answer.question == expected and answer.score >= 0.65
+
+
+def test_shopping_words_earn_no_keyword_bonus(faq):
+    text = "for a man, size M"  # "size" is in one entry ("How do I find my size?")
+    assert faq.answer(text, ignore=SHOPPING.__contains__).score == faq.answer(text).score
+
+
 @pytest.mark.parametrize("text", ["", "   "])
 def test_empty_text_gets_no_answer(faq, text):
     assert faq.answer(text) is None
