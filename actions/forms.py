@@ -126,15 +126,20 @@ def request_of(tracker: Tracker) -> str:
 
 def request_text(tracker: Tracker) -> str:
     """The shopper's message that asked for the current request ("I want to return the
-    backpack from ORD-10455"): the latest user message with one of its intents."""
+    backpack from ORD-10455"): the latest user message with one of its intents, else the latest
+    that named an order number (one the NLU took for shopping: "ORD-10401: I only want 1 of
+    the tank tops")."""
     intents = REQUEST_INTENTS.get(request_of(tracker), ())
+    named = ""
     for event in reversed(tracker.events):
         if event.get("event") != "user":
             continue
-        name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if name in intents:
+        parse = event.get("parse_data") or {}
+        if (parse.get("intent") or {}).get("name") in intents:
             return event.get("text") or ""
-    return ""
+        if not named and any(e.get("entity") == "order_id" for e in parse.get("entities") or []):
+            named = event.get("text") or ""
+    return named
 
 
 def given_now(tracker: Tracker, email: str) -> bool:
