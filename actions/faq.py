@@ -50,15 +50,15 @@ def faq_answer(text: str, intent: str | None) -> Any:
 
 
 def _shopping_words() -> Any:
-    """``is_shopping_word`` with the catalog's vocabulary, or None (no keyword bonus) when the
-    recommender is not available: the FAQ still answers on similarity alone."""
+    """``is_shopping_word`` with the catalog's vocabulary, or None (no keyword bonus) while the
+    recommender is not built (store down, or not warmed up yet): the FAQ still answers on
+    similarity alone, and never waits for the store."""
     from recommender.query import is_shopping_word
 
-    try:
-        vocabulary = get_services().recommender.vocabulary
-    except Exception:
-        logger.warning("FAQ without keyword bonus: the catalog vocabulary is unavailable", exc_info=True)
+    recommender = get_services().built_recommender()
+    if recommender is None:
         return None
+    vocabulary = recommender.vocabulary
     return lambda word: is_shopping_word(word, vocabulary)
 
 

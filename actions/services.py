@@ -61,6 +61,11 @@ class Services:
                     self._recommender = get_recommender()
         return self._recommender
 
+    def built_recommender(self) -> Any:
+        """The recommender if it is built already, else None: for optional help (the FAQ's
+        keyword bonus) that must not start loading the store and encoder on its own."""
+        return self._recommender
+
     @property
     def faq(self) -> Any:
         if self._faq is None:

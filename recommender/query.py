@@ -82,12 +82,12 @@ class Constraints:
     def copy(self) -> Constraints:
         return Constraints.from_dict(self.to_dict())
 
-# what a request is for, not what it is: never a product word ("Candle Gift Set" is no reason
-# to read "a gift for my dad" as candles)
 # the wishes relaxation may give up, in its order (ranking.relaxation_steps), with their fields
 RELAXABLE = {"price": ("price_min", "price_max"), "colors": ("colors",), "brands": ("brands",),
              "materials": ("materials",), "sizes": ("sizes",), "min_rating": ("min_rating",),
              "gender": ("gender",)}
+# what a request is for, not what it is: never a product word ("Candle Gift Set" is no reason
+# to read "a gift for my dad" as candles)
 GIFT_WORDS = frozenset({"gift", "gifts", "present", "presents", "birthday", "christmas", "anniversary",
                         "surprise"})
 FAUX_WORDS = {"faux", "vegan", "protein", "imitation", "artificial", "pu", "pleather"}
@@ -225,16 +225,15 @@ class Vocabulary:
         """From ``Product`` objects or payload dicts."""
         vocab = cls()
         currencies: Counter[str] = Counter()
-        title_count: Counter[str] = Counter()  # title word → products; → their materials
-        title_materials: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        # title word → how many products using it are made of each set of materials
+        made_of: defaultdict[str, Counter[frozenset[str]]] = defaultdict(Counter)
         for p in products:
             get = p.get if isinstance(p, Mapping) else lambda k, p=p: getattr(p, k, None)
             currencies[str(get("currency") or "USD").upper()] += 1
             title = content_words(str(get("title") or ""))
             vocab.title_words.update(title)
             for word in set(title):
-                title_count[word] += 1
-                title_materials[word].update(set(get("materials") or []))
+                made_of[word][frozenset(get("materials") or ())] += 1
             if get("category"):
                 for word in title:
                     vocab.title_types.setdefault(word, set()).add(list(get("category"))[-1])
@@ -267,29 +266,34 @@ class Vocabulary:
                 vocab.colors[content_words(alias)] = vocab.colors[content_words(canonical)]
         if currencies:
             vocab.currency = currencies.most_common(1)[0][0]
-        vocab._name_materials_by_first_words(title_count, title_materials)
+        vocab._name_materials_by_their_words(made_of)
         return vocab
 
-    def _name_materials_by_first_words(self, title_count: Counter[str],
-                                       title_materials: Mapping[str, Counter[str]]) -> None:
+    def _name_materials_by_their_words(self, made_of: Mapping[str, Counter[frozenset[str]]]) -> None:
         """A word of a material's name that stands for it ("merino socks" → merino wool,
         "sateen" → cotton sateen): no value by itself, in no other material's name (or in
-        names the one covers: "iron" → cast iron), and the titles using the word are of
-        products made of it (at least 80 % of at least two)."""
+        names the one covers: "iron" → cast iron), and the products whose titles use the word
+        are made of it (at least 80 % of at least two)."""
         named: defaultdict[str, set[str]] = defaultdict(set)
         for key, material in self.materials.items():
             for word in key if len(key) > 1 else ():
                 named[word].add(material)
         for word, materials in named.items():
             if not word.isalpha() or len(word) < 5 or word in FAUX_WORDS or word in STOPWORDS or \
-                    any((word,) in table for table in self._value_tables()):
+                    self.names_value((word,)):
                 continue
             broadest = [m for m in materials if all(material_matches(m, other) for other in materials)]
-            if len(broadest) != 1 or title_count[word] < 2:
+            titled = sum(made_of[word].values())
+            if len(broadest) != 1 or titled < 2:
                 continue
-            made_of = sum(n for m, n in title_materials[word].items() if material_matches(broadest[0], m))
-            if made_of >= 0.8 * title_count[word]:
+            made = sum(n for have, n in made_of[word].items()
+                       if any(material_matches(broadest[0], m) for m in have))
+            if made >= 0.8 * titled:
                 self.materials[(word,)] = broadest[0]
+
+    def names_value(self, key: tuple[str, ...]) -> bool:
+        """Whether a word tuple names a type, category, colour, material or brand."""
+        return any(key in table for table in self._value_tables())
 
     def type_of_title_words(self, words_: Iterable[str], category: str | None = None) -> str | None:
         """The one product type whose titles, alone in the catalog, use these words ("chair" →
@@ -447,13 +451,12 @@ def _size_mention(toks: list[str], i: int, vocab: Vocabulary) -> tuple[str, str,
 
 def _joined(vocab: Vocabulary, toks: list[str]) -> list[str]:
     """Two words the catalog writes as one are that one: "smart watch", "ear buds"."""
-    tables = vocab._value_tables()
     out: list[str] = []
     i = 0
     while i < len(toks):
         pair = tuple(toks[i : i + 2])
         joined = tuple(words("".join(pair))) if len(pair) == 2 and all(w.isalpha() for w in pair) else ()
-        if len(joined) == 1 and any(joined in t for t in tables) and not any(pair in t for t in tables):
+        if len(joined) == 1 and vocab.names_value(joined) and not vocab.names_value(pair):
             out.append(joined[0])
             i += 2
         else:

@@ -37,7 +37,7 @@ import numpy as np
 
 from common.money import format_money
 from recommender.matching import unmet
-from recommender.query import Constraints, Vocabulary
+from recommender.query import RELAXABLE, Constraints, Vocabulary
 from recommender.sparse import tokenize
 from recommender.store.base import Hit
 
@@ -150,7 +150,7 @@ def relaxation_steps(c: Constraints, vocab: Vocabulary | None = None
     steps = {"price": price, "colors": values("colors", "colours"), "brands": values("brands", "brands"),
              "materials": values("materials", "materials"), "sizes": values("sizes", "sizes"),
              "min_rating": rating, "gender": gender}
-    order = sorted(steps, key=lambda name: name in c.latest)  # stable: the latest go last
+    order = sorted(RELAXABLE, key=lambda name: name in c.latest)  # stable: the latest go last
     current = c.copy()
     notes: dict[str, str] = {}
     for name in order:
