@@ -90,7 +90,7 @@ var/.onnx-checked: $(CATALOG) recommender/catalog.py data/eval/queries.tsv data/
 	@mkdir -p var && touch $@
 
 # recommender/catalog.py decides the embedded text: a change there re-embeds (ingest is incremental)
-var/.ingested: $(CATALOG) recommender/catalog.py $(wildcard models/encoder/*/training.json) var/.onnx-checked | $(VENV)/.installed
+var/.ingested: $(CATALOG) recommender/catalog.py recommender/bm25.py $(wildcard models/encoder/*/training.json) var/.onnx-checked | $(VENV)/.installed
 	$(PY) -m recommender ingest $(CATALOG)
 	@touch $@
 

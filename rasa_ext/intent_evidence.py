@@ -63,7 +63,7 @@ _ORDER_OR_EMAIL = re.compile(r"\b[a-z]{2,4}-\d{3,}\b|[^\s@]+@[^\s@]+\.[a-z]{2,}"
 
 def fold(word: str) -> str:
     """Lower case, no possessive, plural folded: "Women's" → "women", "boxes" → "box" (the
-    folding of ``recommender.sparse.stem``; rasa_ext imports nothing of the project)."""
+    folding of ``recommender.words.stem``; rasa_ext imports nothing of the project)."""
     word = word.lower().replace("’", "'").split("'")[0]
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"

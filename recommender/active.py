@@ -384,15 +384,12 @@ def prune(settings: Settings, keep: set[str]) -> list[str]:
     else:
         from qdrant_client import QdrantClient
 
-        from recommender.store.server import stats_file
-
         ours = re.compile(rf"^{re.escape(settings.collection)}-.+-[0-9a-f]{{8}}$")
         client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
         try:
             for collection in client.get_collections().collections:
                 if ours.match(collection.name) and collection.name not in keep:
                     client.delete_collection(collection.name)
-                    stats_file(settings.var_dir, collection.name).unlink(missing_ok=True)
                     removed.append(collection.name)
         finally:
             client.close()

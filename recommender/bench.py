@@ -95,10 +95,10 @@ def bench_ingest(scale: int, encoder, workers: int | None = None, threads: int |
     the indexed store against exact search (numpy) on those vectors, unfiltered and filtered."""
     import subprocess
 
+    from recommender.bm25 import document_vector
     from recommender.catalog import embedding_text, keyword_text, load_catalog
     from recommender.encoder import EncodePool
     from recommender.ingest import BATCH_SIZE, WORKER_THREADS, WORKERS, ingest, product_payload
-    from recommender.sparse import SparseStats, document_vector
     from recommender.store.base import StorePoint
     from recommender.store.edge import EdgeStore
 
@@ -119,8 +119,7 @@ def bench_ingest(scale: int, encoder, workers: int | None = None, threads: int |
         t, c = time.perf_counter(), _cpu_seconds()
         products = load_catalog(catalog).products
         keywords = [keyword_text(p) for p in products]
-        stats = SparseStats.from_texts(keywords)
-        sparse = [document_vector(k, stats.avg_len) for k in keywords]
+        sparse = [document_vector(k) for k in keywords]
         payloads = [product_payload(p, encoder.model_id) for p in products]
         texts = [embedding_text(p) for p in products]
         out["prepare_s"] = round(time.perf_counter() - t, 1)
@@ -217,10 +216,10 @@ def _recall(store, vectors, products, encoder, queries) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from common.settings import get_settings
+    from recommender.bm25 import document_vector, query_vector
     from recommender.catalog import embedding_text, keyword_text, load_catalog
     from recommender.encoder import Encoder
     from recommender.ingest import product_payload
-    from recommender.sparse import SparseStats, document_vector, query_vector
     from recommender.store.base import IN_STOCK_FLAG, AnyOf, Equals, FilterSpec, Range, StorePoint
     from recommender.store.edge import EdgeStore
 
@@ -257,10 +256,9 @@ def run(args: argparse.Namespace) -> int:
     qvecs = [query_encoder.encode_query(q) for q in QUERIES]
 
     keyword_texts = [keyword_text(p) for p in products]
-    stats = SparseStats.from_texts(keyword_texts)
-    base_sparse = [document_vector(tx, stats.avg_len) for tx in keyword_texts]
+    base_sparse = [document_vector(tx) for tx in keyword_texts]
     base_payloads = [product_payload(p) for p in products]
-    qsparse = [query_vector(q, stats) for q in QUERIES]
+    qsparse = [query_vector(q) for q in QUERIES]
     colors = sorted({c for p in products for c in p.colors}) or ["black"]
     prices = [p.price for p in products if p.price is not None] or [50.0]
     median_price = statistics.median(prices)

@@ -152,18 +152,22 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from recommender.encoder import Encoder
-    from recommender.evaluate import evaluate
+    from recommender.evaluate import MODES, evaluate_modes
 
     encoder = Encoder(model_path=args.encoder, backend=args.backend) if (args.encoder or args.backend) else None
-    result = evaluate(args.catalog, args.queries, args.qrels, k=args.k, mode=args.mode,
-                      encoder=encoder, store_kind=args.store)
-    m = result.metrics
-    if not args.json:
-        print(f"mode={m['mode']} encoder={m['encoder']} queries={m['queries']} products={m.get('products')}")
-    print(f"nDCG@{args.k}={m[f'ndcg@{args.k}']:.4f} recall@100={m['recall@100']:.4f} "
-          f"MRR={m['mrr']:.4f} p50={m['p50_ms']:.1f}ms p95={m['p95_ms']:.1f}ms", file=sys.stderr if args.json else sys.stdout)
-    if args.json:
-        print(json.dumps(m))
+    modes = MODES if args.mode == "all" else (args.mode,)
+    results = evaluate_modes(args.catalog, args.queries, args.qrels, modes, k=args.k,
+                             encoder=encoder, store_kind=args.store)
+    for mode in modes:
+        m = results[mode].metrics
+        if not args.json:
+            print(f"mode={m['mode']} encoder={m['encoder']} queries={m['queries']} products={m.get('products')}")
+        print(f"{mode:8} nDCG@{args.k}={m[f'ndcg@{args.k}']:.4f} recall@100={m['recall@100']:.4f} "
+              f"MRR={m['mrr']:.4f} p50={m['p50_ms']:.1f}ms p95={m['p95_ms']:.1f}ms",
+              file=sys.stderr if args.json else sys.stdout)
+    if args.json:  # one mode: its metrics; all: {"modes": {mode: metrics}}
+        single = results[modes[0]].metrics
+        print(json.dumps(single if len(modes) == 1 else {"modes": {m: r.metrics for m, r in results.items()}}))
     return 0
 
 
@@ -232,7 +236,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--queries", required=True, type=Path)
     p.add_argument("--qrels", required=True, type=Path)
     p.add_argument("--k", type=int, default=10)
-    p.add_argument("--mode", choices=("hybrid", "fusion", "dense", "keyword"), default="hybrid")
+    p.add_argument("--mode", choices=("hybrid", "fusion", "dense", "keyword", "all"), default="hybrid",
+                   help="hybrid is the shipped pipeline; all: every mode on one store, side by side")
     p.add_argument("--encoder", help="model folder (default: as configured)")
     p.add_argument("--backend", choices=("torch", "onnx", "auto"), help="encoder backend")
     p.add_argument("--store", choices=("edge", "memory"), default="edge")

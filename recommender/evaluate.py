@@ -105,11 +105,10 @@ class EvalResult:
 
 def run_queries(recommender: Any, queries: dict[str, str], qrels: dict[str, dict[str, int]],
                 k: int = 10, mode: str = "hybrid", depth: int = 100) -> EvalResult:
+    from recommender.bm25 import query_vector
     from recommender.query import ConversationState, apply_turn
-    from recommender.sparse import query_vector
 
     store, encoder = recommender.store, recommender.encoder
-    stats = store.load_stats()
     for text in list(queries.values())[:3]:  # warm-up (thread pools, caches of the store)
         encoder.encode_query(text + " warmup")
     ndcgs, recalls, rrs, latencies = [], [], [], []
@@ -127,12 +126,12 @@ def run_queries(recommender: Any, queries: dict[str, str], qrels: dict[str, dict
             # fill to depth for recall@100 with the unfiltered fused list
             if len(ranked) < depth:
                 dense = encoder.encode_query(text)
-                more = store.search(dense, query_vector(text, stats), None, depth)
+                more = store.search(dense, query_vector(text), None, depth)
                 ranked += [h.product_id for h in more if h.product_id not in set(ranked)]
             hits_ids = ranked[:depth]
         else:
             dense = encoder.encode_query(text) if mode in ("dense", "fusion") else None
-            sparse = query_vector(text, stats) if mode in ("keyword", "fusion") else None
+            sparse = query_vector(text) if mode in ("keyword", "fusion") else None
             hits_ids = [h.product_id for h in store.search(dense, sparse, None, depth)]
         latencies.append((time.perf_counter() - start) * 1000)
         grades = qrels[qid]
@@ -189,23 +188,32 @@ def rerank_shown(encoder: Any, store: Any, queries: dict[str, str], qrels: dict[
 def evaluate(catalog: str | Path, queries_path: str | Path, qrels_path: str | Path, k: int = 10,
              mode: str = "hybrid", encoder: Any = None, store_kind: str = "edge") -> EvalResult:
     """Build a fresh temporary store from the catalog and run every judged query."""
+    return evaluate_modes(catalog, queries_path, qrels_path, (mode,), k, encoder, store_kind)[mode]
+
+
+def evaluate_modes(catalog: str | Path, queries_path: str | Path, qrels_path: str | Path,
+                   modes: tuple[str, ...] = MODES, k: int = 10, encoder: Any = None,
+                   store_kind: str = "edge") -> dict[str, EvalResult]:
+    """Every mode of ``modes`` on one fresh temporary store built from the catalog."""
     from recommender.encoder import Encoder
     from recommender.ingest import ingest
     from recommender.service import Recommender
     from recommender.store.edge import EdgeStore
     from recommender.store.server import ServerStore
 
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}")
+    if unknown := set(modes) - set(MODES):
+        raise ValueError(f"modes must be among {MODES}, not {sorted(unknown)}")
     encoder = encoder or Encoder()
     queries, qrels = load_queries(queries_path), load_qrels(qrels_path)
     with tempfile.TemporaryDirectory(prefix="aisle-eval-") as tmp:
         store = EdgeStore(tmp) if store_kind == "edge" else ServerStore.memory()
         try:
             report = ingest(catalog, store, encoder)
-            result = run_queries(Recommender(store, encoder), queries, qrels, k, mode)
-            result.metrics["products"] = report.added
-            return result
+            recommender = Recommender(store, encoder)
+            results = {mode: run_queries(recommender, queries, qrels, k, mode) for mode in modes}
+            for result in results.values():
+                result.metrics["products"] = report.added
+            return results
         finally:
             store.close()
 

@@ -11,7 +11,7 @@ from typing import Any
 from common.money import format_money
 from recommender.matching import Match, constraint_matches
 from recommender.query import Constraints
-from recommender.sparse import tokenize
+from recommender.words import tokenize
 
 SEP = " · "
 

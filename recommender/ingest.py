@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from recommender import bm25
 from recommender.catalog import (
     Product,
     RowError,
@@ -43,7 +44,6 @@ from recommender.catalog import (
     validate_record,
 )
 from recommender.image import file_fingerprint
-from recommender.sparse import SparseStats, document_vector
 from recommender.store.base import IN_STOCK_FLAG, StorePoint, VectorStore
 
 if TYPE_CHECKING:
@@ -197,7 +197,8 @@ def vector_hash(product: Product, model_id: str = "") -> str:
 
     A new encoder (a promoted fine-tuned model) changes every hash, so everything is re-embedded.
     """
-    return f"{content_hash(product)}@{model_id}" if model_id else content_hash(product)
+    base = f"{content_hash(product)}/{bm25.FORMAT}"
+    return f"{base}@{model_id}" if model_id else base
 
 
 def product_payload(product: Product, model_id: str = "", vectors_hash: str | None = None
@@ -234,8 +235,6 @@ def ingest_products(
     existing = store.scroll_hashes()
     model_id = encoder.model_id
     keywords = {p.id: keyword_text(p) for p in products}
-    old_stats = store.load_stats()
-    stats = SparseStats.from_texts(keywords.values(), avg_len=old_stats.avg_len if old_stats else None)
     image_dims = {len(p.image_vector) for p in products if p.image_vector}
     if len(image_dims) > 1:
         raise ValueError(f"image vectors of different sizes in one catalog: {sorted(image_dims)}")
@@ -273,10 +272,6 @@ def ingest_products(
     gone = sorted(set(existing) - set(keywords))
     progress.plan(len(products), len(to_embed), len(payload_updates), report.unchanged,
                   0 if report.errors else len(gone))
-    # the documents' BM25 length norm is fixed before the first batch is stored, so that a
-    # resumed run weighs the rest of them alike
-    store.save_stats(stats)
-
     # longest texts first, so that each batch pads little and the slowest come while the
     # store has work of its own
     texts = {p.id: embedding_text(p) for p in to_embed}
@@ -303,7 +298,7 @@ def ingest_products(
         progress.phase("embedded and stored", len(to_embed))
         for n, batch in enumerate(batches):
             # everything but the vectors is ready before they are waited for
-            sparse = [document_vector(keywords[p.id], stats.avg_len) for p in batch]
+            sparse = [bm25.document_vector(keywords[p.id]) for p in batch]
             payloads = [product_payload(p, model_id, hashes[p.id]) for p in batch]
             images = _embed_images(batch, image_files, image_encoder, report) if image_encoder else {}
             if pool is not None:
@@ -332,7 +327,6 @@ def ingest_products(
         store.delete(gone)
         report.deleted = len(gone)
         progress.advance(len(gone))
-    store.save_stats(stats)
     progress.phase("index build", None)
     indexed = time.perf_counter()
     store.flush()

@@ -25,8 +25,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from recommender.sparse import STOPWORDS, stem
 from recommender.store.base import IN_STOCK_FLAG, AnyOf, Equals, FilterSpec, HasProductId, Range
+from recommender.words import STOPWORDS, stem
 
 LIST_KEYS = ("colors", "exclude_colors", "brands", "exclude_brands", "materials",
              "exclude_materials", "sizes", "keywords", "latest")

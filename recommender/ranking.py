@@ -38,8 +38,8 @@ import numpy as np
 from common.money import format_money
 from recommender.matching import unmet
 from recommender.query import RELAXABLE, Constraints, Vocabulary
-from recommender.sparse import tokenize
 from recommender.store.base import Hit
+from recommender.words import tokenize
 
 W_RATING, W_REVIEWS, W_STOCK, W_TITLE = 0.10, 0.05, 0.05, 0.05
 KIDS_LAST = 2.0  # below every other product's score (≤ 1.25), also after MMR's similarity term

@@ -1,7 +1,7 @@
 """The recommender service: conversation state in, ranked and explained products out.
 
 Pipeline (each stage timed in ``Recommendation.timings``, milliseconds):
-query (state → text + filter) → encode (dense, cached; sparse IDF weights) → retrieve
+query (state → text + filter) → encode (dense, cached; the query's BM25 terms) → retrieve
 (hybrid dense+sparse prefetches under the filter, RRF-fused; or Qdrant's recommend query
 with liked items as positives and rejected ones as negatives; with a shopper's photo, the
 ``image`` vector's neighbours under the same filter: the photo orders, the conversation filters
@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from common import domain
 from common.settings import Settings, get_settings
+from recommender.bm25 import query_vector
 from recommender.catalog import Product
 from recommender.explain import explain
 from recommender.query import ConversationState, Query, Vocabulary, build_query, to_filter
 from recommender.ranking import Ranked, mmr, relaxation_steps, rerank, violations
-from recommender.sparse import SparseStats, query_vector
 from recommender.store.base import VectorStore
 
 if TYPE_CHECKING:
@@ -79,7 +79,6 @@ class _Pair:
 
     store: VectorStore
     encoder: Any
-    stats: SparseStats | None
     vocabulary: Vocabulary | None = None
     published: Published | None = None
     users: int = 0
@@ -97,7 +96,7 @@ class _Pair:
 class Recommender:
     def __init__(self, store: VectorStore, encoder: Any, vocabulary: Vocabulary | None = None,
                  candidates: int = 50, image_encoder: Any = None) -> None:
-        self._pair = _Pair(store, encoder, store.load_stats(), vocabulary)
+        self._pair = _Pair(store, encoder, vocabulary)
         self.image_encoder = image_encoder
         self.candidates = candidates
         self._lock = threading.Lock()
@@ -168,7 +167,7 @@ class Recommender:
         settings = self.follower.settings if self.follower else get_settings()
         encoder, store = open_pair(published, settings)
         try:
-            pair = _Pair(store, encoder, store.load_stats(), published=published)
+            pair = _Pair(store, encoder, published=published)
             pair.vocab()
             encoder.encode_query("warm up")
         except BaseException:
@@ -238,7 +237,7 @@ class Recommender:
         image_vector = self._image_vector(pair, image) if image is not None else None
         text = query.text if image_vector is None else ""  # a photo orders the results alone
         dense = pair.encoder.encode_query(text) if text else None
-        sparse = query_vector(text, pair.stats) if text else None
+        sparse = query_vector(text) if text else None
         lap("encode")
         limit = pool or max(self.candidates, 4 * k)
         ranked = self._retrieve(pair, query, query.constraints, query.exclude_ids, limit, dense, sparse,

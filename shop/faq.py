@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import yaml
 
-from recommender.sparse import tokenize
+from recommender.words import tokenize
 
 if TYPE_CHECKING:
     from recommender.active import Follower, Published

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from recommender.catalog import Product, load_catalog
-from recommender.sparse import STOPWORDS
+from recommender.words import STOPWORDS
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -25,10 +25,10 @@ def open_store(settings: Settings | None = None) -> VectorStore:
     if backend in ("server", "memory"):
         from qdrant_client import QdrantClient
 
-        from recommender.store.server import ServerStore, stats_file
+        from recommender.store.server import ServerStore
 
         if backend == "memory":
             return ServerStore(QdrantClient(":memory:"), settings.collection)
         client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
-        return ServerStore(client, settings.collection, stats_file(settings.var_dir, settings.collection))
+        return ServerStore(client, settings.collection)
     raise ValueError(f"unknown AISLE_STORE {settings.store_backend!r}: edge, server or memory")

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from recommender.sparse import SparseStats, SparseVec
+from recommender.bm25 import SparseVec
 
 TEXT = "text"
 KEYWORDS = "keywords"
@@ -112,7 +112,8 @@ class Hit:
 
 
 class VectorStore(ABC):
-    """Named vectors ``text`` (dense cosine), ``keywords`` (sparse), ``image`` (dense, optional)."""
+    """Named vectors ``text`` (dense cosine), ``keywords`` (sparse BM25, the engine's IDF: see
+    ``recommender/bm25.py``), ``image`` (dense, optional)."""
 
     name = "store"
     image_dim: int | None = None
@@ -120,12 +121,6 @@ class VectorStore(ABC):
     # schema and metadata
     @abstractmethod
     def ensure_image_vector(self, dim: int) -> None: ...
-
-    @abstractmethod
-    def load_stats(self) -> SparseStats | None: ...
-
-    @abstractmethod
-    def save_stats(self, stats: SparseStats) -> None: ...
 
     # writes
     @abstractmethod

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import qdrant_edge as qe
 
-from recommender.sparse import SparseStats, SparseVec
+from recommender.bm25 import SparseVec
 from recommender.store.base import (
     IMAGE,
     INDEXED_FIELDS,
@@ -75,7 +75,6 @@ class EdgeStore(VectorStore):
     def __init__(self, path: str | Path, image_dim: int | None = None) -> None:
         self.path = Path(path)
         self.shard_path = self.path / "shard"
-        self.stats_path = self.path / "sparse_stats.json"
         if (self.shard_path / "edge_config.json").exists():
             try:
                 self.shard = qe.EdgeShard.load(str(self.shard_path))
@@ -88,7 +87,7 @@ class EdgeStore(VectorStore):
             if image_dim:
                 vectors[IMAGE] = qe.EdgeVectorParams(size=image_dim, distance=qe.Distance.Cosine)
             config = qe.EdgeConfig(
-                vectors=vectors, sparse_vectors={KEYWORDS: qe.EdgeSparseVectorParams()}
+                vectors=vectors, sparse_vectors={KEYWORDS: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}
             )
             self.shard_path.mkdir(parents=True, exist_ok=True)
             self.shard = qe.EdgeShard.create(str(self.shard_path), config)
@@ -99,14 +98,24 @@ class EdgeStore(VectorStore):
         if not self._indexes_pending:
             self._ensure_indexes()
         self.image_dim = self._image_dim()
+        self._ensure_idf()
+
+    def _config(self) -> dict[str, Any]:
+        config_file = self.shard_path / "edge_config.json"
+        return json.loads(config_file.read_text()) if config_file.exists() else {}
 
     def _image_dim(self) -> int | None:
         """The image vector size recorded in the shard's config, if it has one."""
-        config_file = self.shard_path / "edge_config.json"
-        if not config_file.exists():
-            return None
-        vectors = json.loads(config_file.read_text()).get("vectors", {})
+        vectors = self._config().get("vectors", {})
         return int(vectors[IMAGE]["size"]) if IMAGE in vectors else None
+
+    def _ensure_idf(self) -> None:
+        """A store of an older Aisle has keyword vectors without the engine's IDF: the vector is
+        made anew (empty); the next ingest re-embeds every product (``bm25.FORMAT``)."""
+        keywords = self._config().get("sparse_vectors", {}).get(KEYWORDS, {})
+        if str(keywords.get("modifier", "")).lower() != "idf":
+            self.shard.update(qe.UpdateOperation.delete_vector_name(KEYWORDS))
+            self.shard.update(qe.UpdateOperation.create_sparse_vector(KEYWORDS, modifier=qe.Modifier.Idf))
 
     def _ensure_indexes(self) -> None:
         present = set(self.shard.info().payload_schema)
@@ -122,12 +131,6 @@ class EdgeStore(VectorStore):
             raise ValueError(f"store has image vectors of size {self.image_dim}, catalog has {dim}")
         self.shard.update(qe.UpdateOperation.create_dense_vector(IMAGE, dim, qe.Distance.Cosine))
         self.image_dim = dim
-
-    def load_stats(self) -> SparseStats | None:
-        return SparseStats.load(self.stats_path)
-
-    def save_stats(self, stats: SparseStats) -> None:
-        stats.save(self.stats_path)
 
     # writes
     def upsert(self, points: list[StorePoint]) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from recommender.sparse import SparseStats, SparseVec
+from recommender.bm25 import SparseVec
 from recommender.store.base import (
     IMAGE,
     INDEXED_FIELDS,
@@ -75,22 +74,23 @@ class ServerStore(VectorStore):
         self,
         client: QdrantClient,
         collection: str = "products",
-        stats_path: Path | None = None,
         image_dim: int | None = None,
     ) -> None:
         self.client = client
         self.collection = collection
-        self.stats_path = stats_path
-        self._stats: SparseStats | None = None
         if not client.collection_exists(collection):
             vectors = {TEXT: qm.VectorParams(size=TEXT_DIM, distance=qm.Distance.COSINE)}
             if image_dim:
                 vectors[IMAGE] = qm.VectorParams(size=image_dim, distance=qm.Distance.COSINE)
             client.create_collection(
                 collection, vectors_config=vectors,
-                sparse_vectors_config={KEYWORDS: qm.SparseVectorParams()},
+                sparse_vectors_config={KEYWORDS: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
             )
         info = client.get_collection(collection)
+        keywords = (info.config.params.sparse_vectors or {}).get(KEYWORDS)
+        if keywords is not None and keywords.modifier != qm.Modifier.IDF:  # made by an older Aisle
+            client.update_collection(collection, sparse_vectors_config={
+                KEYWORDS: qm.SparseVectorParams(modifier=qm.Modifier.IDF)})
         present = set(info.payload_schema or {})
         with warnings.catch_warnings():  # local mode says indexes have no effect there
             warnings.simplefilter("ignore", UserWarning)
@@ -105,7 +105,7 @@ class ServerStore(VectorStore):
 
     @classmethod
     def memory(cls, collection: str = "products", image_dim: int | None = None) -> ServerStore:
-        return cls(QdrantClient(":memory:"), collection, None, image_dim)
+        return cls(QdrantClient(":memory:"), collection, image_dim)
 
     # schema and metadata
     def ensure_image_vector(self, dim: int) -> None:
@@ -116,17 +116,7 @@ class ServerStore(VectorStore):
                 "the collection has no image vector of this size; ingest into a fresh collection"
             )
         self.client.delete_collection(self.collection)
-        self.__init__(self.client, self.collection, self.stats_path, dim)  # type: ignore[misc]
-
-    def load_stats(self) -> SparseStats | None:
-        if self.stats_path is not None:
-            return SparseStats.load(self.stats_path)
-        return self._stats
-
-    def save_stats(self, stats: SparseStats) -> None:
-        self._stats = stats
-        if self.stats_path is not None:
-            stats.save(self.stats_path)
+        self.__init__(self.client, self.collection, dim)  # type: ignore[misc]
 
     # writes
     def upsert(self, points: list[StorePoint]) -> None:
@@ -251,9 +241,6 @@ class ServerStore(VectorStore):
         )
         return [self._hit(p, p.score) for p in response.points]
 
-
-def stats_file(var_dir: Path, collection: str) -> Path:
-    return var_dir / f"sparse_stats_{collection}.json"
 
 
 

@@ -46,9 +46,9 @@ def test_filter_kinds(loaded_store, encoder, fields, expected):
     hits = loaded_store.search(encoder.encode_query("something nice"), None, spec, limit=100)
     assert {h.product_id for h in hits} == expected
     # the hybrid query obeys the same filter
-    from recommender.sparse import query_vector
+    from recommender.bm25 import query_vector
 
-    fused = loaded_store.search(encoder.encode_query("boots"), query_vector("boots", loaded_store.load_stats()),
+    fused = loaded_store.search(encoder.encode_query("boots"), query_vector("boots"),
                                 spec, limit=100)
     assert {h.product_id for h in fused} <= expected
 
@@ -70,9 +70,9 @@ def test_get_count_and_hashes(loaded_store):
 
 
 def test_keyword_only_search_finds_rare_term(loaded_store):
-    from recommender.sparse import query_vector
+    from recommender.bm25 import query_vector
 
-    hits = loaded_store.search(None, query_vector("vibram", loaded_store.load_stats()), None, 5)
+    hits = loaded_store.search(None, query_vector("vibram"), None, 5)
     assert hits and hits[0].product_id == "F01"
 
 
