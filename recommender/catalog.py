@@ -122,10 +122,21 @@ def embedding_text(product: Product) -> str:
     return ". ".join(_core_fields(product))
 
 
+def _extra_fields(product: Product) -> list[str]:
+    """A catalog's own text fields beyond the contract ("product_class": "Beds"), as
+    ``name: value``; links and numbers are no words of the product."""
+    out = []
+    for key, value in (product.model_extra or {}).items():
+        if isinstance(value, str) and value.strip() and "://" not in value and not value.startswith("/"):
+            out.append(f"{key.replace('_', ' ')}: {value}")
+    return out
+
+
 def keyword_text(product: Product) -> str:
     """The words of the sparse keyword vector: every field, the whole description included."""
     parts = _core_fields(product)
     parts.extend(f"{key}: {value}" for key, value in product.attributes.items())
+    parts.extend(_extra_fields(product))
     if product.description:
         parts.append(product.description)
     return ". ".join(parts)

@@ -117,3 +117,17 @@ def test_attributes_and_description_reach_the_keywords_not_the_dense_text():
     # a changed description changes only the keyword vector: the hash must still follow
     changed = product.model_copy(update={"description": "Warm and dry. Resoled by hand in Lisbon."})
     assert content_hash(changed) != content_hash(product)
+
+
+def test_a_catalogs_own_text_fields_reach_the_keywords():
+    """Fields beyond the contract ("product_class" of a furniture catalog) are words of the
+    product; links and numbers are not."""
+    from recommender.catalog import keyword_text
+
+    product = Product.model_validate({"id": "1", "title": "Kordell 84'' Sofa", "category": ["Furniture"],
+                                      "product_class": "Sofas", "source": "https://example.com/1",
+                                      "thumb": "/img/1.png", "weight_kg": 40})
+    text = keyword_text(product)
+    assert "product class: Sofas" in text
+    assert "example.com" not in text and "/img/1.png" not in text and "40" not in text
+    assert "Sofas" not in embedding_text(product)
