@@ -30,7 +30,7 @@ help:
 	@echo "make test      run the whole test suite (sets up what it needs)"
 	@echo "make lint      ruff"
 	@echo "make bench     benchmarks (encoding, retrieval, ingestion)"
-	@echo "make eval      retrieval evaluation on data/eval"
+	@echo "make eval      retrieval evaluation of every mode on both judged catalogs (data/eval, data/eval/home)"
 	@echo "make convbench conversations in shoppers' words (../shared/convbench) on a fresh assistant"
 	@echo "make eval-nlu  NLU evaluation on ../shared/data"
 	@echo "make finetune  fine-tune the product encoder"
@@ -151,8 +151,12 @@ rollback: | $(VENV)/.installed
 eval-nlu: build
 	$(VENV_RASA)/bin/python -m tools.eval_nlu --model $(RASA_MODEL)
 
+# the shop's encoder (served after `make retrain` gates it), and each other evaluation catalog's
+# own, trained on that catalog's pairs only, never served: `make eval` measures them
 finetune: setup data
 	$(PY) -m recommender finetune --catalog $(CATALOG)
+	$(PY) -m recommender finetune --catalog data/eval/home/products.jsonl --output-dir models/eval/home \
+	  --eval-queries data/eval/home/queries.tsv --eval-qrels data/eval/home/qrels.tsv
 
 clean:
 	rm -rf $(VENV) $(VENV_RASA) models var .rasa results reports tests/artifacts tests/browser/node_modules \

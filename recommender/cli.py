@@ -157,8 +157,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     encoder = Encoder(model_path=args.encoder, backend=args.backend) if (args.encoder or args.backend) else None
     modes = MODES if args.mode == "all" else (args.mode,)
     results = evaluate_modes(args.catalog, args.queries, args.qrels, modes, k=args.k,
-                             encoder=encoder, store_kind=args.store)
-    for mode in modes:
+                             encoder=encoder, store_kind=args.store, ablate=args.ablate)
+    for mode in results:
         m = results[mode].metrics
         if not args.json:
             print(f"mode={m['mode']} encoder={m['encoder']} queries={m['queries']} products={m.get('products')}")
@@ -167,7 +167,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
               file=sys.stderr if args.json else sys.stdout)
     if args.json:  # one mode: its metrics; all: {"modes": {mode: metrics}}
         single = results[modes[0]].metrics
-        print(json.dumps(single if len(modes) == 1 else {"modes": {m: r.metrics for m, r in results.items()}}))
+        print(json.dumps(single if len(results) == 1 else {"modes": {m: r.metrics for m, r in results.items()}}))
     return 0
 
 
@@ -241,6 +241,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     p.add_argument("--encoder", help="model folder (default: as configured)")
     p.add_argument("--backend", choices=("torch", "onnx", "auto"), help="encoder backend")
     p.add_argument("--store", choices=("edge", "memory"), default="edge")
+    p.add_argument("--ablate", action="store_true",
+                   help="also the shipped pipeline with each rerank term (ranking.Weights) off in turn")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.set_defaults(func=_cmd_eval)
 

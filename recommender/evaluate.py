@@ -121,7 +121,7 @@ def run_queries(recommender: Any, queries: dict[str, str], qrels: dict[str, dict
             state = ConversationState(user_turns=[text])
             state.constraints = apply_turn(state.constraints, text, [], recommender.vocabulary)
             state.constraints.in_stock_only = False  # judgments are about relevance, not stock
-            rec = recommender.rank(state, k=k, diversify=False, relax=True, pool=depth)
+            rec = recommender.rank(state, k=k, relax=True, pool=depth)  # MMR as shipped
             ranked = [s.id for s in rec.suggestions]
             # fill to depth for recall@100 with the unfiltered fused list
             if len(ranked) < depth:
@@ -193,10 +193,13 @@ def evaluate(catalog: str | Path, queries_path: str | Path, qrels_path: str | Pa
 
 def evaluate_modes(catalog: str | Path, queries_path: str | Path, qrels_path: str | Path,
                    modes: tuple[str, ...] = MODES, k: int = 10, encoder: Any = None,
-                   store_kind: str = "edge") -> dict[str, EvalResult]:
-    """Every mode of ``modes`` on one fresh temporary store built from the catalog."""
+                   store_kind: str = "edge", ablate: bool = False) -> dict[str, EvalResult]:
+    """Every mode of ``modes`` on one fresh temporary store built from the catalog; with
+    ``ablate``, also the shipped pipeline with each rerank term off in turn (keyed
+    ``hybrid, no title`` …, see ``ranking.Weights``)."""
     from recommender.encoder import Encoder
     from recommender.ingest import ingest
+    from recommender.ranking import SHIPPED
     from recommender.service import Recommender
     from recommender.store.edge import EdgeStore
     from recommender.store.server import ServerStore
@@ -211,6 +214,11 @@ def evaluate_modes(catalog: str | Path, queries_path: str | Path, qrels_path: st
             report = ingest(catalog, store, encoder)
             recommender = Recommender(store, encoder)
             results = {mode: run_queries(recommender, queries, qrels, k, mode) for mode in modes}
+            for name, weights in (SHIPPED.ablations() if ablate else {}).items():
+                recommender.weights = weights
+                results[f"hybrid, {name}"] = run_queries(recommender, queries, qrels, k, "hybrid")
+                results[f"hybrid, {name}"].metrics["variant"] = name
+            recommender.weights = SHIPPED
             for result in results.values():
                 result.metrics["products"] = report.added
             return results

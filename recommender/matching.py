@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from recommender.query import Constraints, material_matches
+from recommender.query import Constraints, material_matches, same_kind
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,9 @@ def constraint_matches(payload: dict[str, Any], c: Constraints) -> list[Match]:
     if c.gender:
         out.append(Match("gender", payload.get("gender") in (c.gender, "unisex")))
     if c.product_type:
-        out.append(Match("product_type", payload.get("product_type") == c.product_type))
+        path = list(payload.get("category") or [])
+        out.append(Match("product_type", same_kind(c.product_type, str(payload.get("product_type") or ""))
+                         or c.product_type in path[:-1]))  # as ``Vocabulary.type_family`` filters
     return out
 
 

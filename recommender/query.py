@@ -58,6 +58,9 @@ class Constraints:
     # set by "cheaper" for that turn and its "more" pages: the cap is the point, so it is never
     # relaxed, and neither is anything else while an exact match is cheaper (ranking.py)
     price_firm: bool = False
+    # the shopper's own words of the message that started this search (spelling fixed, negated
+    # and filler words out): the encoders read them, with what later turns added (``query_text``)
+    request: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,6 +116,45 @@ def material_matches(wanted: str, material: str) -> bool:
         and not (FAUX_WORDS & set(have) - set(want))
 
 
+def type_names(name: str) -> set[tuple[str, ...]]:
+    """The kinds a product type's name joins with "&" / "and", each spelled out: a one-word part
+    before a longer one shares its head ("Cabinet & Drawer Knobs" → cabinet knobs, drawer knobs),
+    a one-word part after a longer one shares its modifiers ("Mattress Pads & Toppers" →
+    mattress pads, mattress toppers); "Loveseats & Settees" → loveseats, settees."""
+    parts = [content_words(part) for part in re.split(r"&|\band\b|,|/", name)]
+    parts = [part for part in parts if part]
+    names = set()
+    for i, part in enumerate(parts):
+        if len(part) == 1 and i + 1 < len(parts) and len(parts[i + 1]) > 1:
+            part = (*part, parts[i + 1][-1])
+        elif len(part) == 1 and i > 0 and len(parts[i - 1]) > 1:
+            part = (*parts[i - 1][:-1], *part)
+        names.add(part)
+    return names
+
+
+def type_heads(name: str) -> set[str]:
+    """The head nouns of a product type's name: the last word of each kind it names."""
+    return {kind[-1] for kind in type_names(name)}
+
+
+def same_kind(wanted: str, have: str) -> bool:
+    """Whether products of type ``have`` are ``wanted`` ones filed under another name: one of the
+    kinds ``have`` names is ``wanted`` ("Loveseats" in "Loveseats & Settees", "Dining Chairs" in
+    "Kitchen & Dining Chairs"). A narrower kind ("Trail Running Shoes") is not the same kind."""
+    if wanted == have:
+        return True
+    want = content_words(wanted)
+    return bool(want) and any(set(kind) == set(want) for kind in type_names(have))
+
+
+def kind_of(wanted: str, have: str) -> bool:
+    """Whether ``have`` is a kind of ``wanted``: the same head noun and every word of it ("Dog
+    Beds" of "Beds"), but a "Chair Cushion" is no chair."""
+    want = content_words(wanted)
+    return bool(want) and any(kind[-1] == want[-1] and set(want) <= set(kind) for kind in type_names(have))
+
+
 def to_filter(c: Constraints, exclude_ids: Iterable[str] = (), vocab: Vocabulary | None = None
               ) -> FilterSpec:
     """The payload filter of the constraints (the ``keywords`` only steer ranking). With the
@@ -124,7 +166,8 @@ def to_filter(c: Constraints, exclude_ids: Iterable[str] = (), vocab: Vocabulary
         materials = vocab.material_family(c.materials)
         exclude_materials = vocab.material_family(c.exclude_materials)
     if c.product_type:
-        spec.must.append(AnyOf("product_type", (c.product_type,)))
+        kinds = vocab.type_family(c.product_type) if vocab is not None else (c.product_type,)
+        spec.must.append(AnyOf("product_type", kinds))
     if c.category:
         spec.must.append(AnyOf("category", (c.category,)))
     for key, values in (("colors", c.colors), ("brand", c.brands), ("materials", materials),
@@ -151,6 +194,14 @@ def to_filter(c: Constraints, exclude_ids: Iterable[str] = (), vocab: Vocabulary
 
 
 # ---- vocabulary -----------------------------------------------------------------------------
+def _most_said(kinds: Iterable[str], said: set[str]) -> str | None:
+    """The one of ``kinds`` with the most of its words in ``said`` (None: none, or a tie)."""
+    scored = sorted(((len(set(content_words(k)) & said), k) for k in kinds), reverse=True)
+    if not scored or scored[0][0] == 0 or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return scored[0][1]
+
+
 _WORD = re.compile(r"\$?\d+(?:\.\d+)?k?|[a-z0-9]+(?:'[a-z]+)?|[,.;!?]")
 
 
@@ -211,6 +262,7 @@ class Vocabulary:
     genders: set[str] = field(default_factory=set)
     type_root: dict[str, str] = field(default_factory=dict)
     type_parent: dict[str, str] = field(default_factory=dict)
+    type_ancestors: dict[str, set[str]] = field(default_factory=dict)  # leaf → the paths' nodes above it
     type_prices: dict[str, list[float]] = field(default_factory=dict)
     type_heads: dict[str, set[str]] = field(default_factory=dict)  # "jacket" → rain/winter jackets
     type_sizes: dict[str, set[str]] = field(default_factory=dict)
@@ -218,6 +270,7 @@ class Vocabulary:
     title_words: set[str] = field(default_factory=set)
     title_types: dict[str, set[str]] = field(default_factory=dict)  # title word → types using it
     _known: list[str] | None = field(default=None, repr=False, compare=False)
+    _families: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
     _spelled: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -258,6 +311,7 @@ class Vocabulary:
                     vocab.type_parent[leaf] = category[-2]
                 for c in category[:-1]:
                     vocab.categories[content_words(c)] = c
+                vocab.type_ancestors.setdefault(leaf, set()).update(category[:-1])
                 if get("price") is not None:
                     vocab.type_prices.setdefault(leaf, []).append(float(get("price")))
                 vocab.type_sizes.setdefault(leaf, set()).update(str(x) for x in get("sizes") or [])
@@ -294,6 +348,34 @@ class Vocabulary:
     def names_value(self, key: tuple[str, ...]) -> bool:
         """Whether a word tuple names a type, category, colour, material or brand."""
         return any(key in table for table in self._value_tables())
+
+    def type_family(self, product_type: str) -> tuple[str, ...]:
+        """The catalog's names of the kind ``product_type`` (``same_kind``) and the types it files
+        under that name ("Rugs > Area Rugs" beside a leaf "Rugs"), itself first."""
+        if product_type not in self._families:
+            others = sorted(t for t in self.product_types.values() if t != product_type and (
+                same_kind(product_type, t) or product_type in self.type_ancestors.get(t, ())))
+            self._families[product_type] = (product_type, *others)
+        return self._families[product_type]
+
+    def narrower_type(self, product_type: str, toks: list[str], after: int | None = None) -> str:
+        """The type the message really asks for when it names ``product_type`` as part of it:
+        a head noun right after the type's words, of a type also named by one of them ("cabinet
+        knobs" → Cabinet & Drawer Knobs, "kitchen sink caddy" → Sink Caddies; "cushion covers"
+        are no Duvet Covers), or a kind of it whose other words the message says
+        ("bed for a big dog" → Dog Beds, "twin bed for kids" → Kids Beds). Unchanged when the
+        words do not single one out."""
+        said, own = set(toks), set(content_words(product_type))
+        if after is not None and after < len(toks):  # the named type's words, then a head noun
+            head = toks[after]
+            kinds = [t for t in self.product_types.values() if t != product_type
+                     and head in type_heads(t) and own & set(content_words(t))]
+            best = _most_said(kinds, said)
+            if best:
+                return best
+        kinds = [t for t in self.product_types.values() if t != product_type and kind_of(product_type, t)
+                 and set(content_words(t)) - own <= said]
+        return _most_said(kinds, said) or product_type
 
     def type_of_title_words(self, words_: Iterable[str], category: str | None = None) -> str | None:
         """The one product type whose titles, alone in the catalog, use these words ("chair" →
@@ -425,6 +507,7 @@ class Mention:
     value: str
     negated: bool
     start: int  # token index
+    length: int = 1  # tokens
 
 
 SIZE_WORDS = {"small": "S", "medium": "M", "large": "L", "extra small": "XS", "extra large": "XL",
@@ -507,7 +590,7 @@ def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[in
         if match:
             kind, value, n = match
             neg = negating and kind in ("brand", "color", "material")
-            mentions.append(Mention(kind, value, neg, i))
+            mentions.append(Mention(kind, value, neg, i, n))
             covered.update(range(i, i + n))
             if kind in ("product_type", "category", "gender", "size"):
                 negating = False
@@ -779,6 +862,10 @@ def apply_turn(
         if len(plain) == 1 and sum(parent == cats[-1] for parent in vocab.type_parent.values()) > 1:
             types = [plain.pop()]
     new_type = types[0] if types else None  # the head of the request: "towels for the new flat"
+    if new_type:
+        ends = [m.start + m.length for m in mentions if m.kind == "product_type" and m.value == new_type]
+        said = toks + (words("kids") if child_age(text) is not None else [])
+        new_type = vocab.narrower_type(new_type, said, ends[0] if ends and ends[0] < len(toks) else None)
     if new_type and new_type != c.product_type:
         old_root = vocab.type_root.get(c.product_type or "") or (c.category or None)
         if (c.product_type or c.category) and old_root != vocab.type_root.get(new_type):
@@ -872,6 +959,9 @@ def apply_turn(
 
     # leftover content words steer ranking and explanations
     negating = False
+    said: list[str] = []
+    sized = {j for m in mentions if m.kind in ("size", "gender") for j in range(m.start, m.start + m.length)}
+    priced = {x for x in (lo, hi) if x is not None}
     for i, tok in enumerate(toks):
         if tok in NEGATION_CUES:
             negating = True
@@ -879,6 +969,9 @@ def apply_turn(
         if tok in SCOPE_BREAKERS or tok in CONNECTORS:
             negating = False
             continue
+        if not negating and tok not in QUERY_NOISE and tok not in GIFT_WORDS and tok[:1].isalnum() \
+                and i not in sized and _entity_number(tok) not in priced:  # sizes and prices filter
+            said.append(tok)
         spec = _spec_term(toks, i)
         if spec and not negating and spec not in c.keywords:  # "20000 mah", "4k", "65 w"
             c.keywords.append(spec)
@@ -889,6 +982,11 @@ def apply_turn(
         if not negating and tok not in c.keywords:
             c.keywords.append(tok)
     c.keywords = c.keywords[-MAX_KEYWORDS:]
+    new_search = (c.product_type, c.category) != (constraints.product_type, constraints.category)
+    if said and (new_search or not c.request):
+        c.request = " ".join(said)
+    elif new_search:
+        c.request = ""
     c.latest = [name for name, keys in RELAXABLE.items() if any(
         getattr(c, key) not in (None, []) and getattr(c, key) != getattr(constraints, key) for key in keys)]
     return c
@@ -937,7 +1035,7 @@ def query_text(c: Constraints) -> str:
     """Words for the encoders, from the positive constraints only (negated words would attract
     exactly what the shopper refused) and without gift words (they would attract what is sold
     as a gift, "Candle Gift Set", not what the person likes)."""
-    parts: list[str] = []
+    parts: list[str] = [c.request]
     parts += c.colors + c.materials + c.brands
     parts += [k for k in c.keywords if k not in GIFT_WORDS]
     if c.product_type:
@@ -946,7 +1044,9 @@ def query_text(c: Constraints) -> str:
         parts.append(c.category)
     if c.gender and c.gender != "unisex":
         parts.append(f"for {c.gender}")
-    return " ".join(dict.fromkeys(p for p in parts if p)).strip()
+    said = set(words(c.request))
+    parts = [p for p in dict.fromkeys(parts) if p and (p == c.request or not set(words(p)) <= said)]
+    return " ".join(parts).strip()
 
 
 def build_query(state: ConversationState) -> Query:

@@ -4,18 +4,18 @@ Rerank formula (each candidate, after RRF fusion of the dense and sparse prefetc
 
     relevance = (fused − min fused) / (max fused − min fused)   # over the candidates, 0..1
     score = relevance
-          + 0.10 · rating / 5                             # quality prior
-          + 0.05 · ln(1 + reviews) / ln(1 + max_reviews)  # popularity prior (log-damped)
-          + 0.05 · [in stock]                             # availability
-          + 0.05 · (query keywords found in title) / (query keywords)
+          + w_rating · rating / 5                             # quality prior
+          + w_reviews · ln(1 + reviews) / ln(1 + max_reviews)  # popularity prior (log-damped)
+          + w_stock · [in stock]                               # availability
+          + w_title · (query keywords found in title) / (query keywords)
           − 2 · [a children's product, when the shopper named no gender]
 
-Relevance dominates; the priors break near-ties. Relevance is min-max scaled over the candidate
-pool: RRF scores are compressed (the 1st and the 10th of 100 candidates differ by ~15%), so
-dividing by the maximum alone let the priors (up to 0.25 together) reorder the top ten on
-rating and popularity rather than fit; min-max keeps "near" relative to the pool's spread.
-(Measured on data/eval with half the queries held out, see ``evaluate.py``.) MMR then picks the final list greedily:
-``λ·score − (1−λ)·max cosine to the items already picked`` with λ = 0.7.
+then, with ``Weights.mmr``, MMR picks the list greedily: ``λ·score − (1−λ)·max cosine to the
+items already picked`` (λ = 0.7). The weights (``Weights``) earn their place by ablation on
+every judged catalog (``python -m recommender eval --mode all --ablate``): on 2026-12-03 only
+the title term did (w_title = 0.05; the others are 0 and MMR is off). Relevance is min-max
+scaled over the candidate pool: RRF scores are compressed (the 1st and the 10th of 100
+candidates differ by ~15 %), so a small term breaks near-ties without reordering on it alone.
 
 Relaxation order when fewer than k products pass the filter (each step is cumulative and
 reported to the shopper): price (+30%, then +60%, then no upper bound; a lower bound goes
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -41,9 +41,32 @@ from recommender.query import RELAXABLE, Constraints, Vocabulary
 from recommender.store.base import Hit
 from recommender.words import tokenize
 
-W_RATING, W_REVIEWS, W_STOCK, W_TITLE = 0.10, 0.05, 0.05, 0.05
 KIDS_LAST = 2.0  # below every other product's score (≤ 1.25), also after MMR's similarity term
 MMR_LAMBDA = 0.7
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The terms of the rerank formula beside relevance, and MMR. ``eval --ablate`` scores the
+    shipped pipeline with each one off in turn (``ablations``), on every judged catalog."""
+
+    # Defaults from the ablation of 2026-12-03 (docs/benchmarks.md §4), nDCG@10 change when a
+    # term is switched off, shop / home: rating −0.002 / – and reviews −0.001 / – (only the shop
+    # has those fields: off until a second judged catalog with them agrees), stock +0.001 /
+    # +0.0005 (off), MMR −0.0007 / +0.004 (off), title +0.0001 / −0.002 (on: helps, never hurts).
+    rating: float = 0.0
+    reviews: float = 0.0
+    stock: float = 0.0
+    title: float = 0.05
+    mmr: bool = False
+
+    def ablations(self) -> dict[str, Weights]:
+        """The shipped weights with one term off (those already off are left out)."""
+        return {f"no {f.name}": replace(self, **{f.name: type(getattr(self, f.name))(0)})
+                for f in fields(self) if getattr(self, f.name)}
+
+
+SHIPPED = Weights()
 
 
 @dataclass
@@ -53,7 +76,8 @@ class Ranked:
     relevance: float
 
 
-def rerank(hits: list[Hit], keywords: list[str] = (), adults_first: bool = False) -> list[Ranked]:
+def rerank(hits: list[Hit], keywords: list[str] = (), adults_first: bool = False,
+           weights: Weights = SHIPPED) -> list[Ranked]:
     """``adults_first`` (no gender stated): children's products rank after every other one, an
     adult asking for "a summer dress" sees kids' dresses only when nothing else matches."""
     if not hits:
@@ -70,7 +94,8 @@ def rerank(hits: list[Hit], keywords: list[str] = (), adults_first: bool = False
         reviews = math.log1p(int(p.get("review_count") or 0)) / math.log1p(max_reviews) if max_reviews else 0.0
         stock = 1.0 if p.get("in_stock", True) else 0.0
         title_hits = len(terms & set(tokenize(str(p.get("title", ""))))) / len(terms) if terms else 0.0
-        score = relevance + W_RATING * rating + W_REVIEWS * reviews + W_STOCK * stock + W_TITLE * title_hits
+        score = relevance + weights.rating * rating + weights.reviews * reviews + \
+            weights.stock * stock + weights.title * title_hits
         if adults_first and p.get("gender") == "kids":
             score -= KIDS_LAST
         out.append(Ranked(h, score, relevance))

@@ -29,7 +29,7 @@ from recommender.bm25 import query_vector
 from recommender.catalog import Product
 from recommender.explain import explain
 from recommender.query import ConversationState, Query, Vocabulary, build_query, to_filter
-from recommender.ranking import Ranked, mmr, relaxation_steps, rerank, violations
+from recommender.ranking import SHIPPED, Ranked, Weights, mmr, relaxation_steps, rerank, violations
 from recommender.store.base import VectorStore
 
 if TYPE_CHECKING:
@@ -95,8 +95,9 @@ class _Pair:
 
 class Recommender:
     def __init__(self, store: VectorStore, encoder: Any, vocabulary: Vocabulary | None = None,
-                 candidates: int = 50, image_encoder: Any = None) -> None:
+                 candidates: int = 50, image_encoder: Any = None, weights: Weights = SHIPPED) -> None:
         self._pair = _Pair(store, encoder, vocabulary)
+        self.weights = weights
         self.image_encoder = image_encoder
         self.candidates = candidates
         self._lock = threading.Lock()
@@ -199,7 +200,8 @@ class Recommender:
             hits = pair.store.search_image(image_vector, spec, limit, with_vectors=True)
         else:
             hits = self._text_hits(pair, query, spec, limit, dense, sparse)
-        return rerank(hits, constraints.keywords, adults_first=constraints.gender is None)
+        return rerank(hits, constraints.keywords, adults_first=constraints.gender is None,
+                      weights=self.weights)
 
     @staticmethod
     def _text_hits(pair: _Pair, query: Query, spec, limit: int, dense, sparse) -> list:
@@ -214,10 +216,12 @@ class Recommender:
                                      with_vectors=True)
         return hits
 
-    def rank(self, state: ConversationState, k: int = 5, diversify: bool = True,
+    def rank(self, state: ConversationState, k: int = 5, diversify: bool | None = None,
              relax: bool = True, pool: int | None = None, image: Any = None) -> Recommendation:
         """``image``: a shopper's picture (path, bytes or PIL image) to search by, with the
-        conversation's text and filter when there are any."""
+        conversation's text and filter when there are any. ``diversify``: MMR, by default as
+        the weights say."""
+        diversify = self.weights.mmr if diversify is None else diversify
         with self._use() as pair:  # one encoder + store pair from start to end
             return self._rank(pair, state, k, diversify, relax, pool, image)
 

@@ -112,3 +112,25 @@ def test_judgment_files_are_split_on_tabs_only(tmp_path):
     (tmp_path / "qrels.tsv").write_text("q1\tP1\t2\nq1\tP2\t1\nq2\tP3\tx\n", encoding="utf-8")
     assert load_queries(tmp_path / "queries.tsv") == {"q1": '"waterproof" boots', "q2": '15" laptop sleeve'}
     assert load_qrels(tmp_path / "qrels.tsv") == {"q1": {"P1": 2, "P2": 1}}
+
+
+def test_every_mode_on_one_store_scores_as_each_mode_alone(tmp_path, encoder):
+    """``eval --mode all``: the modes side by side, each as it scores on its own."""
+    from recommender.evaluate import MODES, evaluate, evaluate_modes
+
+    queries, qrels = tmp_path / "q.tsv", tmp_path / "r.tsv"
+    queries.write_text("q1\tnoise cancelling headphones\nq2\tfrench press\nq3\twaterproof hiking boots\n")
+    qrels.write_text("q1\tE01\t2\nq1\tE02\t2\nq1\tE04\t1\nq2\tH02\t2\nq3\tF01\t2\nq3\tF02\t1\n")
+    together = evaluate_modes(CATALOG, queries, qrels, MODES, encoder=encoder)
+    assert set(together) == set(MODES)
+    for mode in MODES:
+        alone = evaluate(CATALOG, queries, qrels, mode=mode, encoder=encoder)
+        assert together[mode].metrics["mode"] == mode
+        assert together[mode].per_query.keys() == alone.per_query.keys()
+        # two stores of the same catalog: fused ranks of products of equal score may swap
+        assert together[mode].metrics["ndcg@10"] == pytest.approx(alone.metrics["ndcg@10"], abs=0.02), mode
+        if mode in ("keyword", "dense"):  # one vector each: the first products are the same
+            assert {q: ids[:3] for q, ids in together[mode].per_query.items()} == \
+                {q: ids[:3] for q, ids in alone.per_query.items()}, mode
+    with pytest.raises(ValueError, match="modes must be among"):
+        evaluate_modes(CATALOG, queries, qrels, ("hybrid", "magic"), encoder=encoder)

@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from recommender.query import Constraints, Vocabulary, apply_turn, material_matches, to_filter
-from recommender.ranking import mmr, rerank, violations
+from recommender.query import (
+    Constraints,
+    Vocabulary,
+    apply_turn,
+    kind_of,
+    material_matches,
+    query_text,
+    same_kind,
+    to_filter,
+)
+from recommender.ranking import SHIPPED, Weights, mmr, rerank, violations
 from recommender.store.base import AnyOf, Hit
 
 VOCAB = Vocabulary.from_products([
@@ -120,8 +129,22 @@ def _hit(pid, score, rating=4.0, reviews=100, stock=True, title=None):
                             "in_stock": stock})
 
 
-def _order(hits, keywords=()):
-    return [r.hit.product_id for r in rerank(hits, list(keywords))]
+# the formula with every prior on (a shop may switch them on; the shipped weights are the ablation's)
+PRIORS = Weights(rating=0.10, reviews=0.05, stock=0.05, title=0.05, mmr=True)
+
+
+def _order(hits, keywords=(), weights=PRIORS):
+    return [r.hit.product_id for r in rerank(hits, list(keywords), weights=weights)]
+
+
+def test_shipped_weights_are_those_the_ablation_kept():
+    """Only the title term earned its place on both judged catalogs (ranking.Weights)."""
+    assert Weights(rating=0.0, reviews=0.0, stock=0.0, title=0.05, mmr=False) == SHIPPED
+    pool = [_hit("ok", 0.5, rating=3.6), _hit("great", 0.5, rating=4.9), TAIL]
+    assert _order(pool, weights=SHIPPED) == ["ok", "great", "tail"]  # a rating is no reason
+    assert set(SHIPPED.ablations()) == {"no title"}
+    assert set(PRIORS.ablations()) == {"no rating", "no reviews", "no stock", "no title", "no mmr"}
+    assert PRIORS.ablations()["no mmr"].mmr is False and PRIORS.ablations()["no title"].rating == 0.10
 
 
 # What ranking.py promises: relevance dominates, the priors (rating, reviews, stock, title words)
@@ -175,7 +198,7 @@ def test_relevance_dominates_stock():
 
 
 def test_relevance_is_scaled_over_the_pool():
-    ranked = {r.hit.product_id: r.relevance for r in rerank(RRF_POOL)}
+    ranked = {r.hit.product_id: r.relevance for r in rerank(RRF_POOL, weights=PRIORS)}
     assert ranked["first"] == pytest.approx(1.0) and ranked["tail"] == pytest.approx(0.0)
     assert 0.0 < ranked["tenth"] < 1.0
     # one candidate, or candidates that tie: each is fully relevant (no division by zero)
@@ -206,3 +229,67 @@ def test_a_category_word_names_its_one_type_of_the_same_name():
     assert (boots.product_type, boots.category) == (None, "Boots")  # two kinds of boot: the category
     running = Constraints(product_type="Running Shoes")
     assert apply_turn(running, "sneakers in blue", [], vocab).product_type == "Running Shoes"  # kept
+
+
+# A marketplace files one kind under several names and names kinds after each other (issue 14)
+HOME = Vocabulary.from_products([
+    {"title": "Tessa 58'' Loveseat", "category": ["Furniture", "Sofas", "Loveseats"]},
+    {"title": "Ardo Settee", "category": ["Furniture", "Loveseats & Settees"]},
+    {"title": "Oak Platform Bed", "category": ["Furniture", "Bedroom", "Beds"]},
+    {"title": "Bolster Dog Bed", "category": ["Pets", "Dog Beds"]},
+    {"title": "Twin Storage Bed", "category": ["Kids", "Kids Beds"]},
+    {"title": "Ruffled Bed Skirt", "category": ["Bedding", "Bed Skirts"]},
+    {"title": "Shaker Cabinet", "category": ["Storage", "Cabinets"]},
+    {"title": "Brass Knob, Set of 10", "category": ["Hardware", "Cabinet & Drawer Knobs"]},
+    {"title": "Granite Sink 30in", "category": ["Kitchen", "Kitchen Sinks"]},
+    {"title": "Sponge Holder", "category": ["Kitchen", "Sink Caddies"]},
+    {"title": "Cushion Cover", "category": ["Decor", "Cushions"]},
+    {"title": "Linen Duvet Cover", "category": ["Bedding", "Duvet Covers"]},
+])
+
+
+@pytest.mark.parametrize(("wanted", "have", "same", "kind"), [
+    ("Loveseats", "Loveseats & Settees", True, True),
+    ("Dining Chairs", "Kitchen & Dining Chairs", True, True),
+    ("Mattress Toppers", "Mattress Pads & Toppers", True, True),  # "Toppers" keeps "Mattress"
+    ("Running Shoes", "Running Shoes", True, True),
+    ("Beds", "Dog Beds", False, True),  # a narrower kind: named by the shopper, or not filtered on
+    ("Running Shoes", "Trail Running Shoes", False, True),
+    ("Beds", "Bed Skirts", False, False),  # a skirt of a bed is no bed
+    ("Cabinets", "Cabinet & Drawer Knobs", False, False),  # "cabinet" shares the head "knobs"
+    ("Kitchen Sinks", "Sink Caddies", False, False),
+])
+def test_one_kind_filed_under_other_names(wanted, have, same, kind):
+    assert same_kind(wanted, have) is same
+    assert kind_of(wanted, have) is kind
+
+
+def test_the_type_filter_takes_every_name_of_the_kind():
+    c = apply_turn(Constraints(), "small loveseat for apartment", [], HOME)
+    assert c.product_type == "Loveseats"
+    spec = to_filter(c, vocab=HOME)
+    assert AnyOf("product_type", ("Loveseats", "Loveseats & Settees")) in spec.must
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("brushed gold cabinet knobs", "Cabinet & Drawer Knobs"),  # the head comes last
+    ("kitchen sink caddy", "Sink Caddies"),
+    ("bed for a big dog", "Dog Beds"),  # the kind of bed the rest of the message names
+    ("twin bed for kids with storage", "Kids Beds"),
+    ("bed for my 7 year old", "Kids Beds"),
+    ("velvet cushion covers", "Cushions"),  # no Duvet Covers: that type shares no word with it
+    ("queen bed", "Beds"),
+])
+def test_the_type_is_the_head_of_the_request(text, kind):
+    assert apply_turn(Constraints(), text, [], HOME).product_type == kind
+
+
+def test_the_encoders_read_the_shopper_s_own_words_of_the_search():
+    c = apply_turn(Constraints(), "dreser with mirror, not the oak one", [], Vocabulary.from_products(
+        [{"title": "Six Drawer Dresser", "category": ["Bedroom", "Dressers"]},
+         {"title": "Round Mirror", "category": ["Decor", "Mirrors"]}]))
+    assert c.request == "dresser mirror"  # spelling fixed; filler and the refused words out
+    assert query_text(c) == "dresser mirror"  # the type adds no word the shopper did not say
+    later = apply_turn(c, "cheaper", [], HOME)
+    assert later.request == c.request  # a refinement keeps the request; a new kind replaces it
+    assert apply_turn(c, "show me loveseats", [], HOME).request == "loveseat"

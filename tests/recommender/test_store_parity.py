@@ -20,7 +20,8 @@ from recommender.store.edge import EdgeStore
 from recommender.store.server import ServerStore
 
 ROOT = Path(__file__).resolve().parents[2]
-SETS = [("data/catalog/products.jsonl", "data/eval/queries.tsv", "data/eval/qrels.tsv")]
+SETS = [("data/catalog/products.jsonl", "data/eval/queries.tsv", "data/eval/qrels.tsv"),
+        ("data/eval/home/products.jsonl", "data/eval/home/queries.tsv", "data/eval/home/qrels.tsv")]
 
 
 @pytest.mark.parametrize(("catalog", "queries", "qrels"), SETS)

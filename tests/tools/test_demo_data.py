@@ -123,3 +123,25 @@ def test_judging_rules(qrels_builder):
     assert qrels_builder.grade(q, boot(price=180, gender="men")) == 0
     assert qrels_builder.grade(q, boot(category=["Footwear", "Boots", "Winter Boots"])) == 1  # related type
     assert qrels_builder.grade(q, boot(category=["Home", "Kitchen", "Cookware"])) == 0
+
+
+def test_home_eval_set_is_judged_and_not_copied_from_titles():
+    """data/eval/home: its own catalog of marketplace listings, judged by reading (README there)."""
+    home = ROOT / "data/eval/home"
+    report = load_catalog(home / "products.jsonl")
+    assert not report.errors and len(report.products) >= 1000
+    products = {p.id: p for p in report.products}
+    assert all(set(p.model_dump(exclude_defaults=True)) <= {"id", "title", "category", "product_class",
+                                                            "description"} for p in products.values())
+    queries = dict(line.split("\t") for line in (home / "queries.tsv").read_text().splitlines())
+    assert len(queries) >= 60
+    grades: dict[str, dict[str, int]] = collections.defaultdict(dict)
+    for line in (home / "qrels.tsv").read_text().splitlines():
+        qid, pid, grade = line.split("\t")
+        assert qid in queries and pid in products and grade in ("1", "2")
+        assert pid not in grades[qid], (qid, pid)
+        grades[qid][pid] = int(grade)
+    assert set(grades) == set(queries)
+    assert sum(2 in g.values() for g in grades.values()) >= len(queries) - 1  # h67: partial answers only
+    titles = {normalize_query(p.title) for p in products.values()}
+    assert not {normalize_query(q) for q in queries.values()} & titles
