@@ -116,7 +116,8 @@ def material_matches(wanted: str, material: str) -> bool:
         and not (FAUX_WORDS & set(have) - set(want))
 
 
-def type_names(name: str) -> set[tuple[str, ...]]:
+@lru_cache(maxsize=4096)  # per turn for every type of the catalog (``narrower_type``), per card
+def type_names(name: str) -> frozenset[tuple[str, ...]]:
     """The kinds a product type's name joins with "&" / "and", each spelled out: a one-word part
     before a longer one shares its head ("Cabinet & Drawer Knobs" → cabinet knobs, drawer knobs),
     a one-word part after a longer one shares its modifiers ("Mattress Pads & Toppers" →
@@ -130,7 +131,7 @@ def type_names(name: str) -> set[tuple[str, ...]]:
         elif len(part) == 1 and i > 0 and len(parts[i - 1]) > 1:
             part = (*parts[i - 1][:-1], *part)
         names.add(part)
-    return names
+    return frozenset(names)
 
 
 def type_heads(name: str) -> set[str]:

