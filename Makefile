@@ -23,10 +23,12 @@ export AISLE_GATEWAY_PORT ?= 8080
 export AISLE_RASA_URL ?= http://127.0.0.1:$(AISLE_RASA_PORT)
 export AISLE_ACTIONS_URL ?= http://127.0.0.1:$(AISLE_ACTIONS_PORT)
 
-.PHONY: help setup data build run test lint bench convbench eval eval-nlu finetune retrain rollback smoke clean system-tools
+.PHONY: help setup data build run cluster cluster-test test lint bench convbench eval eval-nlu finetune retrain rollback smoke clean system-tools
 
 help:
 	@echo "make run       start the whole assistant (sets up and builds what is missing)"
+	@echo "make cluster   the production topology here: 2 gateways behind haproxy, 2 Rasa, 2 action"
+	@echo "               servers, on this machine's PostgreSQL and Redis (docs/architecture.md §7)"
 	@echo "make test      run the whole test suite (sets up what it needs)"
 	@echo "make lint      ruff"
 	@echo "make bench     benchmarks (encoding, retrieval, ingestion)"
@@ -64,11 +66,13 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "warning: npm is missing; the accessibility checks will be skipped"; fi
 
-# Debian's chromium (browser tests) and docker-compose (compose file validation); the tests
-# that need them skip with a reason when they cannot be installed
+# Debian's chromium (browser tests), docker-compose (compose file validation) and haproxy (the
+# load balancer of `make cluster`); the tests that need them skip with a reason when they cannot
+# be installed
 system-tools:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	  command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	  command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing="$$missing haproxy"; \
 	  [ -z "$$missing" ] || (apt-get install -y -q $$missing >/dev/null 2>&1 || \
 	    (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $$missing >/dev/null 2>&1)) || \
 	    echo "warning: could not install$$missing; the tests that need them will be skipped"
@@ -111,6 +115,17 @@ run: build var/rasa-token
 	@mkdir -p var/log
 	@echo "Aisle: open http://127.0.0.1:$(AISLE_GATEWAY_PORT)/ (agent desk: /desk). Ctrl-C stops everything."
 	AISLE_RASA_TOKEN=$${AISLE_RASA_TOKEN:-$$(cat var/rasa-token)} $(VENV)/bin/supervisord -c deploy/supervisord.conf
+
+# POSTGRES=… / REDIS=…: other servers than this machine's (loopback, trust auth)
+cluster: build
+	$(PY) -m tools.cluster --port $(AISLE_GATEWAY_PORT) $(if $(POSTGRES),--postgres $(POSTGRES)) \
+	  $(if $(REDIS),--redis $(REDIS))
+
+# the cluster's own tests (also part of `make test` under .ci/run, which sets these URLs)
+cluster-test: build
+	AISLE_TEST_POSTGRES_URL=$${AISLE_TEST_POSTGRES_URL:-postgresql+psycopg2://postgres@127.0.0.1:5432/test} \
+	AISLE_TEST_REDIS_URL=$${AISLE_TEST_REDIS_URL:-redis://127.0.0.1:6379/0} \
+	  $(PY) -m pytest tests/integration/test_cluster.py tests/bot/test_replicas.py
 
 smoke: | $(VENV)/.installed
 	$(PY) -m tools.smoke --url http://127.0.0.1:$(AISLE_GATEWAY_PORT)

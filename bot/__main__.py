@@ -1,6 +1,7 @@
 """Command line of the gateway.
 
     python -m bot serve [--host H] [--port P]
+    python -m bot init-db [--db-url URL]     # create the store's tables (before replicas start)
     python -m bot create-agent NAME [--password PW] [--display-name "Alice"] [--replace]
     python -m bot export-feedback [--out FILE] [--db-url URL]    # JSON Lines for retraining
     python -m bot export-transcripts [--out FILE] [--db-url URL]   # JSON Lines, one conversation per line
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     agent.add_argument("--replace", action="store_true", help="set a new password if NAME exists")
     agent.add_argument("--display-name", help="the name shoppers see (never the login); "
                                               "agents can change it on the desk")
+    init = sub.add_parser("init-db", help="create the gateway store's tables")
+    init.add_argument("--db-url", help="gateway store URL (default: AISLE_GATEWAY_DB_URL)")
     for name in ("export-feedback", "export-transcripts"):
         export = sub.add_parser(name, help="write JSON Lines for retraining")
         export.add_argument("--out")
@@ -97,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.name.strip() or len(args.name) > 64:
             parser.error("NAME must be 1-64 characters")
         return _create_agent(args)
+    if args.command == "init-db":
+        _store(args.db_url).dispose()
+        return 0
     if args.command == "export-feedback":
         return _export(_store(args.db_url).iter_feedback(), args.out)
     return _export(_store(args.db_url).iter_transcripts(), args.out)

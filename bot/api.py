@@ -68,8 +68,8 @@ def check_text(settings: Any, data: dict[str, Any]) -> tuple[str, str | None]:
     return text, display or None
 
 
-def conversation_rate(request: web.Request, conv_id: str) -> None:
-    wait = request.app[keys.CONV_LIMITER].hit(conv_id)
+async def conversation_rate(request: web.Request, conv_id: str) -> None:
+    wait = await request.app[keys.CONV_LIMITER].hit(conv_id)
     if wait:
         raise ApiError(429, "You're sending messages very fast. Please wait a moment.",
                        retry_after=round(wait, 1))
@@ -87,7 +87,7 @@ async def post_message(request: web.Request) -> web.Response:
     conv = await authorize(request, bearer(request))
     data = await read_json(request)
     text, display = check_text(request.app[keys.SETTINGS], data)
-    conversation_rate(request, conv["id"])
+    await conversation_rate(request, conv["id"])
     messages = await request.app[keys.SERVICE].shopper_message(conv["id"], text, display)
     return web.json_response({"messages": messages})
 
@@ -110,7 +110,7 @@ async def post_event(request: web.Request) -> web.Response:
         raise ApiError(400, "value must be a number, string or boolean.")
     if isinstance(value, str) and (len(value) > 200 or bad_characters(value)):
         raise ApiError(400, "value is too long or contains control characters.")
-    conversation_rate(request, conv["id"])
+    await conversation_rate(request, conv["id"])
     service = request.app[keys.SERVICE]
     stored = await service.db(service.store.add_feedback, conv["id"], kind, product_id, value)
     return web.json_response({"event": stored}, status=201)
@@ -158,8 +158,8 @@ async def shopper_ws(request: web.Request) -> web.WebSocketResponse:
                     await service.shopper_typing(conv["id"])
                     continue
                 text, display = check_text(settings, data)
-                conversation_rate(request, conv["id"])
-                wait = request.app[keys.CLIENT_LIMITER].hit(request[keys.CLIENT_ADDR])
+                await conversation_rate(request, conv["id"])
+                wait = await request.app[keys.CLIENT_LIMITER].hit(request[keys.CLIENT_ADDR])
                 if wait:
                     raise ApiError(429, "Too many requests. Please wait a moment.",
                                    retry_after=round(wait, 1))

@@ -23,7 +23,7 @@ from bot.canned import CannedReplies
 from bot.errors import ApiError
 from bot.handoff import ConversationService
 from bot.rasa_client import RasaClient
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, limit_storage
 from bot.shop_activity import ShopActivity
 from bot.store import GatewayStore
 from bot.warmup import warm_up
@@ -112,7 +112,7 @@ async def client_rate_middleware(request: web.Request, handler: Any) -> web.Stre
     settings = request.app[keys.SETTINGS]
     request[keys.CLIENT_ADDR] = client_address(request, settings)
     if request.path.startswith("/api/") and request.method != "OPTIONS":
-        wait = request.app[keys.CLIENT_LIMITER].hit(request[keys.CLIENT_ADDR])
+        wait = await request.app[keys.CLIENT_LIMITER].hit(request[keys.CLIENT_ADDR])
         if wait:
             raise ApiError(429, "Too many requests. Please wait a moment.", retry_after=round(wait, 1))
     return await handler(request)
@@ -302,11 +302,13 @@ async def rasa_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The websocket hub. Its sockets are closed by close_sockets on shutdown, before aiohttp
-    waits for the open handlers; closing them again here catches any that came later."""
-    app[keys.HUB] = hub = Hub()
+    """The websocket hub and its event channel (Redis with AISLE_REDIS_URL). Its sockets are
+    closed by close_sockets on shutdown, before aiohttp waits for the open handlers; closing them
+    again here catches any that came later."""
+    app[keys.HUB] = hub = Hub(app[keys.SETTINGS].redis_url)
+    await hub.start()
     yield
-    await hub.close_all()
+    await hub.stop()
 
 
 async def close_sockets(app: web.Application) -> None:
@@ -373,9 +375,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     app[keys.SETTINGS] = settings
     app[keys.IMAGE_CACHE] = {}
-    app[keys.CONV_LIMITER] = RateLimiter(settings.rate_conversation, settings.rate_window)
-    app[keys.CLIENT_LIMITER] = RateLimiter(settings.rate_client, settings.rate_window)
-    app[keys.LOGIN_LIMITER] = RateLimiter(settings.rate_login, settings.rate_window)
+    limits = limit_storage(settings.redis_url)  # shared by the replicas when in Redis
+    app[keys.CONV_LIMITER] = RateLimiter("conversation", settings.rate_conversation,
+                                         settings.rate_window, limits)
+    app[keys.CLIENT_LIMITER] = RateLimiter("client", settings.rate_client, settings.rate_window,
+                                           limits)
+    app[keys.LOGIN_LIMITER] = RateLimiter("login", settings.rate_login, settings.rate_window, limits)
     app[keys.AVAILABILITY] = Availability()
     app.cleanup_ctx.extend([store_ctx, catalog_ctx, rasa_ctx, hub_ctx, service_ctx, warm_up_ctx, probe_ctx])
     app.on_shutdown.append(close_sockets)

@@ -56,7 +56,7 @@ async def held_conversation(request: web.Request) -> dict[str, Any]:
 async def login(request: web.Request) -> web.Response:
     if not same_origin(request):
         raise ApiError(403, "The agent desk only accepts requests from its own page.")
-    wait = request.app[keys.LOGIN_LIMITER].hit(request[keys.CLIENT_ADDR])
+    wait = await request.app[keys.LOGIN_LIMITER].hit(request[keys.CLIENT_ADDR])
     if wait:
         raise ApiError(429, "Too many login attempts. Please wait a moment.", retry_after=round(wait, 1))
     data = await read_json(request)

@@ -44,6 +44,7 @@ class ConversationService:
         self.store = store
         self.rasa = rasa
         self.hub = hub
+        hub.on_queue = self._send_queue  # every replica sends the queue to its own agents
         self.catalog = catalog or {}  # product cards get brand, sizes, gender… from it
         self.shop = shop or ShopActivity(None)  # the shop's audit log and customers, read only
         # one lock per conversation keeps its turns in order; dropped when nobody uses it
@@ -236,9 +237,14 @@ class ConversationService:
         return stored
 
     async def broadcast_queue(self, notify: str | None = None) -> None:
+        """The queue changed: every replica's agents get theirs (``notify``: a conversation
+        that started waiting)."""
+        await self.hub.queue_changed(notify)
+
+    async def _send_queue(self, notify: str | None) -> None:
         for agent in self.hub.connected_agents():
             queue = await self.db(self.store.queue, agent)
             payload: dict[str, Any] = {"type": "queue", **queue}
             if notify:
                 payload["notify"] = notify
-            await self.hub.to_agent(agent, payload)
+            await self.hub.deliver({"to": "agent", "agent": agent, "payload": payload})

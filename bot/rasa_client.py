@@ -6,7 +6,9 @@ Also maps Rasa's REST output items to the gateway's BotMessages (docs/architectu
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -21,9 +23,20 @@ class RasaUnavailable(Exception):
     """Rasa did not answer in time, refused the connection or answered with an error."""
 
 
+DOWN_S = 5.0  # a Rasa replica that refused a connection is skipped for this long
+
+
 class RasaClient:
+    """One Rasa, or several replicas (``rasa_url`` comma-separated) that share the SQL tracker
+    store and the Redis lock store, so any of them can take any conversation's turn. Requests go
+    round robin; a replica that refuses the connection is skipped for DOWN_S seconds and the
+    request goes to the next one (nothing reached it, so nothing is repeated). A timeout is not
+    retried: that replica may still be working on the turn."""
+
     def __init__(self, rasa_url: str, token: str, actions_url: str, timeout: float) -> None:
-        self.rasa_url = rasa_url.rstrip("/")
+        self.rasa_urls = [url.strip().rstrip("/") for url in rasa_url.split(",") if url.strip()]
+        self._turn = itertools.count()
+        self._down_until: dict[str, float] = {}
         self.token = token
         self.actions_url = actions_url.rstrip("/")
         self.timeout = timeout
@@ -61,6 +74,33 @@ class RasaClient:
     def _params(self) -> dict[str, str]:
         return {"token": self.token} if self.token else {}
 
+    def _replicas(self) -> list[str]:
+        """Every replica once: the next one in turn among those not skipped first, then the
+        rest of those, then the skipped ones."""
+        now = time.monotonic()
+        up = [url for url in self.rasa_urls if self._down_until.get(url, 0.0) <= now]
+        down = [url for url in self.rasa_urls if url not in up]
+        if not up:
+            return down
+        start = next(self._turn) % len(up)
+        return up[start:] + up[:start] + down
+
+    async def _rasa(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A request to a Rasa replica; the next one when a replica refuses the connection."""
+        replicas = self._replicas()
+        for i, url in enumerate(replicas):
+            try:
+                reply = await self._request(method, url + path, **kwargs)
+            except RasaUnavailable as exc:
+                if not isinstance(exc.__cause__, aiohttp.ClientConnectorError) or i == len(replicas) - 1:
+                    raise
+                self._down_until[url] = time.monotonic() + DOWN_S
+                log.warning("Rasa replica %s refused the connection; trying the next one", url)
+                continue
+            self._down_until.pop(url, None)
+            return reply
+        raise RasaUnavailable("no Rasa replica configured")
+
     async def _request(self, method: str, url: str, **kwargs: Any) -> Any:
         try:
             async with self.session.request(method, url, **kwargs) as response:
@@ -76,23 +116,23 @@ class RasaClient:
     async def send_message(self, sender: str, text: str) -> list[dict[str, Any]]:
         """One REST-channel turn; returns Rasa's raw reply items."""
         with RASA_SECONDS.time():
-            reply = await self._request(
-                "POST", f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}
+            reply = await self._rasa(
+                "POST", "/webhooks/rest/webhook", json={"sender": sender, "message": text}
             )
         if not isinstance(reply, list):
             raise RasaUnavailable(f"unexpected REST reply: {str(reply)[:200]}")
         return [item for item in reply if isinstance(item, dict)]
 
     async def tracker(self, sender: str) -> dict[str, Any]:
-        reply = await self._request(
-            "GET", f"{self.rasa_url}/conversations/{sender}/tracker", params=self._params()
+        reply = await self._rasa(
+            "GET", f"/conversations/{sender}/tracker", params=self._params()
         )
         return reply if isinstance(reply, dict) else {}
 
     async def append_events(self, sender: str, *events: dict[str, Any]) -> None:
-        await self._request(
+        await self._rasa(
             "POST",
-            f"{self.rasa_url}/conversations/{sender}/tracker/events",
+            f"/conversations/{sender}/tracker/events",
             params=self._params(),
             json=list(events) if len(events) > 1 else events[0],
         )
@@ -113,10 +153,20 @@ class RasaClient:
         )
 
     async def health(self) -> dict[str, Any]:
-        rasa, actions = await asyncio.gather(
-            self._probe(f"{self.rasa_url}/status", params=self._params()),
+        """Rasa (ok while any replica answers; ``replicas`` when there are several) and the
+        action server. A replica's probe also sets whether requests skip it."""
+        *rasas, actions = await asyncio.gather(
+            *(self._probe(f"{url}/status", params=self._params()) for url in self.rasa_urls),
             self._probe(f"{self.actions_url}/health"),
         )
+        now = time.monotonic()
+        for url, state in zip(self.rasa_urls, rasas, strict=True):
+            if state["ok"]:
+                self._down_until.pop(url, None)
+            else:
+                self._down_until[url] = now + DOWN_S
+        rasa = dict(rasas[0]) if len(rasas) == 1 else {
+            "ok": any(r["ok"] for r in rasas), "replicas": dict(zip(self.rasa_urls, rasas, strict=True))}
         return {"rasa": rasa, "actions": actions}
 
     async def _probe(self, url: str, **kwargs: Any) -> dict[str, Any]:

@@ -1,38 +1,50 @@
-"""In-memory sliding-window rate limits (one gateway process; see README for scaling out)."""
+"""Rate limits, counted by the `limits` library (moving window): in this process's memory by
+default, in Redis when AISLE_REDIS_URL is set, so that every gateway replica counts the same hits
+(docs/architecture.md §6). A Redis that does not answer lets the request through, logged: a
+rate limit must never stop the chat."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import time
-from collections import deque
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+
+log = logging.getLogger(__name__)
+REDIS_TIMEOUT_S = 0.5  # a rate-limit check waits no longer for Redis
+
+
+def limit_storage(redis_url: str) -> Storage:
+    """One storage for every limiter of a gateway: Redis when a URL is given, else memory."""
+    if not redis_url:
+        return MemoryStorage()
+    uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
+    return RedisStorage(uri, implementation="redispy", key_prefix="aisle-limits",
+                        socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S)
 
 
 class RateLimiter:
-    """At most ``limit`` hits per ``window`` seconds for each key."""
+    """At most ``limit`` hits per ``window`` seconds (whole seconds, rounded up) for each key;
+    ``name`` keeps the counts of different limiters apart in a shared storage."""
 
-    def __init__(self, limit: int, window: float, max_keys: int = 100_000) -> None:
-        self.limit = limit
-        self.window = window
-        self.max_keys = max_keys
-        self._hits: dict[str, deque[float]] = {}
+    def __init__(self, name: str, limit: int, window: float, storage: Storage) -> None:
+        self.name = name
+        self.item = RateLimitItemPerSecond(limit, max(1, math.ceil(window)))
+        self.storage = storage
+        self.strategy = MovingWindowRateLimiter(storage)
 
-    def hit(self, key: str) -> float:
+    async def hit(self, key: str) -> float:
         """Record a hit; return 0 if allowed, else the seconds until the next one is allowed."""
-        now = time.monotonic()
-        hits = self._hits.get(key)
-        if hits is None:
-            if len(self._hits) >= self.max_keys:
-                self._prune(now)
-            hits = self._hits[key] = deque()
-        while hits and now - hits[0] >= self.window:
-            hits.popleft()
-        if len(hits) >= self.limit:
-            return max(0.001, self.window - (now - hits[0]))
-        hits.append(now)
-        return 0.0
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, h in self._hits.items() if not h or now - h[-1] >= self.window]:
-            del self._hits[key]
-        if len(self._hits) >= self.max_keys:  # still full: forget the oldest half
-            for key in list(self._hits)[: self.max_keys // 2]:
-                del self._hits[key]
+        try:
+            async with asyncio.timeout(REDIS_TIMEOUT_S * 2):
+                if await self.strategy.hit(self.item, self.name, key):
+                    return 0.0
+                stats = await self.strategy.get_window_stats(self.item, self.name, key)
+        except Exception as exc:  # the storage is down: let the request through
+            log.warning("rate limit %s not checked (%s: %s)", self.name, type(exc).__name__, exc)
+            return 0.0
+        return max(0.001, stats.reset_time - time.time())

@@ -19,7 +19,13 @@ WARM_UP_TIMEOUT = 120.0  # the first turn loads the models: far longer than a sh
 
 
 async def warm_up(rasa_url: str, attempts: int = 600, pause: float = 1.0) -> bool:
-    """Send one search turn to Rasa once it is up; True when it answered."""
+    """Send one search turn to each Rasa replica (``rasa_url`` comma-separated) once it is up;
+    True when every one answered."""
+    replicas = [url for url in rasa_url.split(",") if url.strip()]
+    return all(await asyncio.gather(*(_warm_up_one(url, attempts, pause) for url in replicas)))
+
+
+async def _warm_up_one(rasa_url: str, attempts: int, pause: float) -> bool:
     sender = f"aisle-warm-up-{secrets.token_hex(4)}"
     async with RasaClient(rasa_url, token="", actions_url=rasa_url, timeout=WARM_UP_TIMEOUT) as rasa:
         for _ in range(attempts):

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = Field(8080, ge=1, le=65535)
     gateway_db_url: str = f"sqlite:///{ROOT / 'var/gateway.db'}"
+    # one Rasa, or several replicas (comma-separated) sharing the SQL tracker and Redis lock store
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
     actions_url: str = "http://127.0.0.1:5055"
@@ -81,6 +82,8 @@ class Settings(BaseSettings):
     rate_window: float = Field(60.0, gt=0)
     warm_up: bool = True
     trust_proxy: bool = False
+    # Redis for several gateway replicas: websocket events and rate limits shared (empty: in process)
+    redis_url: str = ""
     desk_session_hours: float = Field(12.0, gt=0)
     desk_canned_path: Path = Field(ROOT / "data/desk/canned.yml", validation_alias=_env("DESK_CANNED", "desk_canned_path"))
 
@@ -109,7 +112,14 @@ class Settings(BaseSettings):
     @field_validator("rasa_url", "actions_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+        return ",".join(url.strip().rstrip("/") for url in value.split(",") if url.strip())
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("a Redis URL starts with redis://, rediss:// or unix://")
+        return value
 
     @field_validator("shop_locale")
     @classmethod

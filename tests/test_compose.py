@@ -135,6 +135,10 @@ def test_the_python_services_settings_point_at_the_other_services(
         published = resolved["gateway"]["ports"]
         assert [int(p["target"]) for p in published] == [settings.gateway_port]
         assert settings.gateway_host == "0.0.0.0"  # reachable from the published port
+        redis = make_url(settings.redis_url)  # the replicas' events and rate limits
+        assert (redis.host, redis.port, redis.password) == (
+            "redis", 6379, resolved["redis"]["environment"]["REDIS_PASSWORD"])
+        assert redis.database != resolved["rasa"]["environment"]["REDIS_LOCK_DB"]
 
 
 def test_rasa_has_every_variable_its_endpoints_file_reads(resolved: dict) -> None:
