@@ -60,7 +60,8 @@ class Settings(BaseSettings):
 
     # -- customer service -----------------------------------------------------------------------
     shop_db_url: str = f"sqlite:///{ROOT / 'var/shop.db'}"
-    shop_seed_dir: Path = Field(ROOT / "data/shop", validation_alias=_env("SHOP_SEED", "shop_seed_dir"))
+    # "none": a production shop gets no demo customers and orders
+    shop_seed_dir: Path | None = Field(ROOT / "data/shop", validation_alias=_env("SHOP_SEED", "shop_seed_dir"))
     faq_path: Path = Field(ROOT / "data/faq/faq.yml", validation_alias=_env("FAQ", "faq_path"))
     link_secret: str = ""  # signs document links (invoices, labels); empty: var/link-secret
     shop_locale: str = "en_GB"  # how dates read to shoppers ("Friday 4 December"); a CLDR locale
@@ -97,12 +98,19 @@ class Settings(BaseSettings):
     max_body_bytes: ClassVar[int] = 64 * 1024
 
     @field_validator(
-        "var_dir", "catalog_path", "store_path", "encoder_dir", "shop_seed_dir", "faq_path",
+        "var_dir", "catalog_path", "store_path", "encoder_dir", "faq_path",
         "training_dir", "reviewed_dir", "rasa_model", "desk_canned_path",
     )
     @classmethod
     def _from_root(cls, value: Path) -> Path:
         return value if value.is_absolute() else ROOT / value
+
+    @field_validator("shop_seed_dir", mode="before")
+    @classmethod
+    def _seed_or_none(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "none":
+            return None
+        return value if value is None or Path(value).is_absolute() else ROOT / value
 
     @field_validator("encoder_path", "image_model_path", "image_dir", "rasa_bin", mode="before")
     @classmethod

@@ -255,3 +255,39 @@ def test_rasa_train_leaves_out_the_held_out_reviewed_examples(tmp_path: Path) ->
                          cwd=ROOT, capture_output=True, text=True, timeout=120, check=True).stdout.split()
     assert out and all(Path(p).exists() for p in out)
     assert not any("nlu/reviewed" in p for p in out)  # only the staged training share of it
+
+
+# --- docker-compose.yml and `make cluster` (tools/cluster.py) run the same parts alike ----------
+# variables only one of them has, and why
+ONLY_COMPOSE = {
+    "AISLE_STORE", "AISLE_QDRANT_URL", "AISLE_QDRANT_API_KEY",  # the cluster's store is Qdrant Edge
+    "AISLE_SHOP_SEED",  # the cluster is a demo: it keeps the default demo seed
+    "AISLE_CORS_ORIGINS", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "RASA_TELEMETRY_ENABLED",
+}
+ONLY_CLUSTER = {
+    "AISLE_STORE_PATH", "AISLE_VAR_DIR",  # each process's own folder on one machine
+    "AISLE_TRUST_PROXY",  # HAProxy in front of the gateways
+}
+KINDS = {"gateway": "gateway-1", "action-server": "actions-1", "rasa": "rasa-1"}
+
+
+@pytest.mark.parametrize("service", sorted(KINDS))
+def test_compose_and_make_cluster_give_each_part_the_same_settings(
+        resolved: dict, service: str, tmp_path: Path) -> None:
+    from tools.cluster import plan, programs
+
+    cluster = programs(plan(tmp_path))
+    command, env, _ = cluster[KINDS[service]]
+    relevant = re.compile(r"^(AISLE_|POSTGRES_|REDIS_)")
+    in_compose = {k for k in resolved[service].get("environment", {}) if relevant.match(k)}
+    in_cluster = {k for k in env if relevant.match(k)}
+    assert in_compose - ONLY_COMPOSE == in_cluster - ONLY_CLUSTER
+    if service == "rasa":  # the same endpoints file: SQL tracker store, Redis lock store
+        compose_command = resolved["rasa"]["command"]
+        endpoints = compose_command[compose_command.index("--endpoints") + 1]
+        assert f"--endpoints {ROOT / endpoints} " in command
+    if service == "gateway":  # events and limits apart from Rasa's locks, in both
+        for url, lock_db in ((env["AISLE_REDIS_URL"], cluster["rasa-1"][1]["REDIS_LOCK_DB"]),
+                             (resolved["gateway"]["environment"]["AISLE_REDIS_URL"],
+                              resolved["rasa"]["environment"]["REDIS_LOCK_DB"])):
+            assert make_url(url).database != lock_db

@@ -187,13 +187,17 @@ def cluster_log(name: str) -> str:
     return f"%(here)s/log/{name}.log"
 
 
-def _common_env(cluster: Cluster) -> dict[str, str]:
+def _app_env(cluster: Cluster) -> dict[str, str]:
+    """What the gateways and the action servers share."""
+    return {"AISLE_SHOP_DB_URL": cluster.databases["shop"], "AISLE_LINK_SECRET": cluster.link_secret,
+            **cluster.extra_env}
+
+
+def _rasa_env(cluster: Cluster) -> dict[str, str]:
+    """What deploy/endpoints.production.yml reads: the tracker store, the lock store, actions."""
     pg = make_url(cluster.databases["rasa"])
     redis = make_url(cluster.redis_url)
     return {
-        "AISLE_SHOP_DB_URL": cluster.databases["shop"],
-        "AISLE_LINK_SECRET": cluster.link_secret,
-        # Rasa's endpoints (deploy/endpoints.production.yml)
         "AISLE_ACTIONS_URL": f"http://127.0.0.1:{cluster.actions_port}",
         "POSTGRES_HOST": pg.host or "127.0.0.1", "POSTGRES_PORT": str(pg.port or 5432),
         "POSTGRES_DB": pg.database or "", "POSTGRES_USER": pg.username or "postgres",
@@ -201,51 +205,65 @@ def _common_env(cluster: Cluster) -> dict[str, str]:
         "REDIS_HOST": redis.host or "127.0.0.1", "REDIS_PORT": str(redis.port or 6379),
         "REDIS_PASSWORD": redis.password or "",
         "REDIS_LOCK_DB": str(int(redis.database or 0) + 1),
-        **cluster.extra_env,
     }
 
 
-def _action_state(cluster: Cluster, replica: int) -> dict[str, str]:
-    """An action server's own folder: a copy of the served Edge store, the ONNX records."""
-    folder = cluster.workdir / f"actions-{replica}"
-    folder.mkdir(parents=True, exist_ok=True)
-    store = folder / "store"
-    if store.exists():
-        shutil.rmtree(store)
-    shutil.copytree(STORE, store)
-    if ONNX.is_dir() and not (folder / "onnx").exists():
-        (folder / "onnx").symlink_to(ONNX, target_is_directory=True)
-    return {"AISLE_STORE_PATH": str(store), "AISLE_VAR_DIR": str(folder)}
+def _action_folder(cluster: Cluster, replica: int) -> Path:
+    return cluster.workdir / f"actions-{replica}"
+
+
+def programs(cluster: Cluster) -> dict[str, tuple[str, dict[str, str], int]]:
+    """Each program of the cluster: its command, its environment and supervisord's startsecs."""
+    haproxy = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    app, rasa_env = _app_env(cluster), _rasa_env(cluster)
+    rasa_urls = ",".join(f"http://127.0.0.1:{p}" for p in cluster.rasa_ports)
+    found: dict[str, tuple[str, dict[str, str], int]] = {
+        "balancer": (f"{haproxy} -W -db -f {cluster.workdir / 'haproxy.cfg'}", {}, 2)}
+    for i, port in enumerate(cluster.rasa_ports, 1):
+        found[f"rasa-{i}"] = (
+            f"{RASA_BIN} run --enable-api --auth-token={cluster.token} -i 127.0.0.1 -p {port} "
+            f"-m {RASA_MODEL} --endpoints {ROOT / 'deploy/endpoints.production.yml'} "
+            f"--credentials {ROOT / 'credentials.yml'}", rasa_env, 20)
+    for i, port in enumerate(cluster.action_ports, 1):
+        folder = _action_folder(cluster, i)  # its own copy of the Edge store (write_configs)
+        found[f"actions-{i}"] = (f"{PYTHON} -m actions --port {port}", {
+            **app, "AISLE_STORE_PATH": str(folder / "store"), "AISLE_VAR_DIR": str(folder)}, 5)
+    for i, port in enumerate(cluster.gateway_ports, 1):
+        found[f"gateway-{i}"] = (f"{PYTHON} -m bot serve", {
+            **app, "AISLE_GATEWAY_HOST": "127.0.0.1", "AISLE_GATEWAY_PORT": str(port),
+            "AISLE_GATEWAY_DB_URL": cluster.databases["gateway"], "AISLE_REDIS_URL": cluster.redis_url,
+            "AISLE_RASA_URL": rasa_urls, "AISLE_RASA_TOKEN": cluster.token,
+            "AISLE_TRUST_PROXY": "true",  # behind HAProxy: the client is X-Forwarded-For
+            "AISLE_ACTIONS_URL": rasa_env["AISLE_ACTIONS_URL"],  # its health probe
+            "AISLE_VAR_DIR": str(cluster.workdir)}, 3)
+    return found
+
+
+def _copy_stores(cluster: Cluster) -> None:
+    """Each action server's folder: a fresh copy of the served Edge store, the ONNX records."""
+    for i in range(1, len(cluster.action_ports) + 1):
+        folder = _action_folder(cluster, i)
+        folder.mkdir(parents=True, exist_ok=True)
+        if (folder / "store").exists():
+            shutil.rmtree(folder / "store")
+        shutil.copytree(STORE, folder / "store")
+        if ONNX.is_dir() and not (folder / "onnx").exists():
+            (folder / "onnx").symlink_to(ONNX, target_is_directory=True)
 
 
 def write_configs(cluster: Cluster) -> Path:
-    """HAProxy's and supervisord's configuration in the work folder; returns supervisord's."""
+    """HAProxy's and supervisord's configuration in the work folder, the action servers' store
+    copies; returns supervisord's configuration."""
     for needed in (RASA_BIN, PYTHON, RASA_MODEL, STORE):
         if not needed.exists():
             raise RuntimeError(f"{needed} is missing: run `make build` first")
-    haproxy = shutil.which("haproxy")
-    if haproxy is None:
+    if shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").exists():
         raise RuntimeError("haproxy is missing: `make setup` installs Debian's package")
     (cluster.workdir / "log").mkdir(parents=True, exist_ok=True)
     (cluster.workdir / "haproxy.cfg").write_text(_haproxy_config(cluster), encoding="utf-8")
-    common = _common_env(cluster)
-    rasa_urls = ",".join(f"http://127.0.0.1:{p}" for p in cluster.rasa_ports)
-    programs = [_program("balancer", f"{haproxy} -W -db -f {cluster.workdir / 'haproxy.cfg'}", {}, 2)]
-    for i, port in enumerate(cluster.rasa_ports, 1):
-        programs.append(_program(
-            f"rasa-{i}",
-            f"{RASA_BIN} run --enable-api --auth-token={cluster.token} -i 127.0.0.1 -p {port} "
-            f"-m {RASA_MODEL} --endpoints {ROOT / 'deploy/endpoints.production.yml'} "
-            f"--credentials {ROOT / 'credentials.yml'}", common, 20))
-    for i, port in enumerate(cluster.action_ports, 1):
-        programs.append(_program(f"actions-{i}", f"{PYTHON} -m actions --port {port}",
-                                 {**common, **_action_state(cluster, i)}, 5))
-    for i, port in enumerate(cluster.gateway_ports, 1):
-        env = {**common, "AISLE_GATEWAY_HOST": "127.0.0.1", "AISLE_GATEWAY_PORT": str(port),
-               "AISLE_GATEWAY_DB_URL": cluster.databases["gateway"], "AISLE_REDIS_URL": cluster.redis_url,
-               "AISLE_RASA_URL": rasa_urls, "AISLE_RASA_TOKEN": cluster.token,
-               "AISLE_TRUST_PROXY": "true", "AISLE_VAR_DIR": str(cluster.workdir)}
-        programs.append(_program(f"gateway-{i}", f"{PYTHON} -m bot serve", env, 3))
+    _copy_stores(cluster)
+    sections = [_program(name, command, env, startsecs)
+                for name, (command, env, startsecs) in programs(cluster).items()]
     config = f"""; written by tools/cluster.py: the processes of `make cluster`
 [supervisord]
 nodaemon=true
@@ -263,7 +281,7 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
 serverurl=unix://%(here)s/supervisor.sock
-""" + "".join(programs)
+""" + "".join(sections)
     cluster.config.write_text(config, encoding="utf-8")
     return cluster.config
 

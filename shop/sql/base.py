@@ -139,7 +139,8 @@ class ShopBase:
 
     @classmethod
     def from_settings(cls, settings: Any = None) -> Self:
-        """Open the configured database, create the tables and seed the demo shop when empty."""
+        """Open the configured database, create the tables and seed the demo shop when empty
+        (unless AISLE_SHOP_SEED is ``none``)."""
         from common.settings import get_settings
 
         settings = settings or get_settings()
@@ -157,10 +158,13 @@ class ShopBase:
     def drop_schema(self) -> None:
         Base.metadata.drop_all(self.engine)
 
-    def seed(self, seed_dir: str | Path) -> dict[str, int]:
-        """Load the demo customers and orders from ``seed_dir`` when the shop is empty."""
+    def seed(self, seed_dir: str | Path | None) -> dict[str, int]:
+        """Load the demo customers and orders from ``seed_dir`` when the shop is empty (None:
+        never, a production shop)."""
         from shop.sql.seed import load_seed
 
+        if seed_dir is None:
+            return {"customers": 0, "orders": 0}
         with self._writes.begin() as session:
             if session.scalar(select(func.count()).select_from(Customer)):
                 return {"customers": 0, "orders": 0}

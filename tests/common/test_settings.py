@@ -100,3 +100,8 @@ def test_the_readme_lists_every_variable_and_no_other() -> None:
     outside = {"AISLE_RASA_PORT", "AISLE_ACTIONS_PORT", "AISLE_TEST_POSTGRES_URL", "AISLE_TEST_REDIS_URL"}
     assert set(variable_names()) - readme == set()
     assert readme - set(variable_names()) - outside == set()
+
+
+def test_a_production_shop_can_refuse_the_demo_seed() -> None:
+    assert get_settings(shop_seed_dir="none").shop_seed_dir is None
+    assert get_settings(shop_seed_dir="data/shop").shop_seed_dir == ROOT / "data/shop"

@@ -125,3 +125,8 @@ def test_demo_order_items_match_the_demo_catalog():
             product = catalog.get(item["product_id"])
             assert product is not None, item["product_id"]
             assert (item["title"], item["price"]) == (product["title"], product["price"])
+
+
+def test_a_production_shop_without_a_seed_stays_empty(empty_shop):
+    assert empty_shop.seed(None) == {"customers": 0, "orders": 0}
+    assert count(empty_shop, Customer) == 0
