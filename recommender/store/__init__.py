@@ -23,12 +23,9 @@ def open_store(settings: Settings | None = None) -> VectorStore:
 
         return EdgeStore(settings.store_path)
     if backend in ("server", "memory"):
-        from qdrant_client import QdrantClient
-
         from recommender.store.server import ServerStore
 
         if backend == "memory":
-            return ServerStore(QdrantClient(":memory:"), settings.collection)
-        client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
-        return ServerStore(client, settings.collection)
+            return ServerStore.memory(settings.collection)
+        return ServerStore.from_settings(settings)  # the process's one client of the server
     raise ValueError(f"unknown AISLE_STORE {settings.store_backend!r}: edge, server or memory")

@@ -1,16 +1,25 @@
 """Qdrant server backend through qdrant-client (``QdrantClient(url, api_key)``), or
-qdrant-client's in-process mode (``QdrantClient(":memory:")``) for tests."""
+qdrant-client's in-process mode (``QdrantClient(":memory:")``) for tests.
+
+New collections are laid out over a cluster by :class:`Layout` (AISLE_QDRANT_SHARDS, _REPLICAS,
+_WRITE_CONSISTENCY). Blue/green publishing (``recommender/active.py``) switches the alias
+AISLE_COLLECTION between collections with :func:`point_alias`; serving processes read it with
+:func:`followed_collection` and open the collection it names, never the alias itself.
+"""
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
+from common.settings import Settings, get_settings
 from recommender.bm25 import SparseVec
 from recommender.store.base import (
     IMAGE,
@@ -30,6 +39,8 @@ from recommender.store.base import (
     VectorStore,
     point_id,
 )
+
+LOCAL = ":memory:"  # AISLE_QDRANT_URL for qdrant-client's local mode: one in-process "server"
 
 _SCHEMA = {
     "keyword": qm.PayloadSchemaType.KEYWORD,
@@ -67,6 +78,80 @@ def _sparse(vec: SparseVec) -> qm.SparseVector:
     return qm.SparseVector(indices=list(vec.indices), values=[float(v) for v in vec.values])
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How a new collection is spread over a Qdrant cluster: ``shards`` (``shard_number``),
+    copies of each shard on different nodes (``replication_factor``) and copies that must
+    confirm a write (``write_consistency_factor``). A standalone server: all 1."""
+
+    shards: int = 1
+    replicas: int = 1
+    write_consistency: int = 1
+
+    @classmethod
+    def of(cls, settings: Settings) -> Layout:
+        return cls(settings.qdrant_shards, settings.qdrant_replicas, settings.qdrant_write_consistency)
+
+    def create_options(self) -> dict[str, int]:
+        return {"shard_number": self.shards, "replication_factor": self.replicas,
+                "write_consistency_factor": self.write_consistency}
+
+
+@functools.cache
+def _client(url: str, api_key: str | None) -> QdrantClient:
+    return QdrantClient(LOCAL) if url == LOCAL else QdrantClient(url=url, api_key=api_key)
+
+
+def connect(settings: Settings) -> QdrantClient:
+    """The process's client of AISLE_QDRANT_URL, shared by its stores, publishes and followers
+    (``:memory:``: one local-mode instance per process, standing in for a server in tests)."""
+    return _client(settings.qdrant_url, settings.qdrant_api_key)
+
+
+# ---- the alias serving processes follow (blue/green, docs/architecture.md §2.6) --------------
+def aliases(client: QdrantClient) -> dict[str, str]:
+    """alias → the collection it names."""
+    return {a.alias_name: a.collection_name for a in client.get_aliases().aliases}
+
+
+def stand_in(alias: str) -> str:
+    """The alias followed while a collection of an older Aisle still holds the name ``alias``."""
+    return f"{alias}-migrating"
+
+
+def followed_collection(client: QdrantClient, alias: str) -> str | None:
+    """The collection serving processes use for ``alias`` (its stand-in's during a migration),
+    or None when no alias is set (nothing published, or only a plain collection of that name)."""
+    named = aliases(client)
+    return named.get(alias) or named.get(stand_in(alias))
+
+
+def point_alias(client: QdrantClient, alias: str, collection: str,
+                settle: Callable[[], object] = lambda: None) -> None:
+    """Point ``alias`` at ``collection``: the old alias deleted and the new one created in one
+    ``update_collection_aliases`` call, so every request sees one collection or the other.
+
+    Qdrant refuses an alias named like a collection. A plain collection ``alias`` (an older
+    Aisle's, served by processes that have seen no alias yet) is replaced in two steps: the
+    stand-in alias moves those processes to ``collection`` while the plain one still answers,
+    ``settle()`` gives them time to switch, then the plain one is deleted and the alias takes
+    its name (dropping the stand-in in the same call)."""
+    if alias in {c.name for c in client.get_collections().collections}:
+        _repoint(client, stand_in(alias), collection)
+        settle()
+        client.delete_collection(alias)
+    _repoint(client, alias, collection, drop=(stand_in(alias),))
+
+
+def _repoint(client: QdrantClient, alias: str, collection: str, drop: tuple[str, ...] = ()) -> None:
+    present = aliases(client)
+    operations: list[Any] = [qm.DeleteAliasOperation(delete_alias=qm.DeleteAlias(alias_name=name))
+                             for name in (alias, *drop) if name in present]
+    operations.append(qm.CreateAliasOperation(create_alias=qm.CreateAlias(
+        collection_name=collection, alias_name=alias)))
+    client.update_collection_aliases(change_aliases_operations=operations)
+
+
 class ServerStore(VectorStore):
     name = "server"
 
@@ -75,9 +160,15 @@ class ServerStore(VectorStore):
         client: QdrantClient,
         collection: str = "products",
         image_dim: int | None = None,
+        layout: Layout | None = None,
+        owns_client: bool = True,
     ) -> None:
+        """The collection ``collection`` (created with ``layout``, default: from the settings,
+        when missing); an alias opens the collection it names now, for the store's whole life."""
         self.client = client
-        self.collection = collection
+        self.layout = layout or Layout.of(get_settings())
+        self._owns_client = owns_client
+        self.collection = collection = aliases(client).get(collection, collection)
         if not client.collection_exists(collection):
             vectors = {TEXT: qm.VectorParams(size=TEXT_DIM, distance=qm.Distance.COSINE)}
             if image_dim:
@@ -85,6 +176,7 @@ class ServerStore(VectorStore):
             client.create_collection(
                 collection, vectors_config=vectors,
                 sparse_vectors_config={KEYWORDS: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+                **self.layout.create_options(),
             )
         info = client.get_collection(collection)
         keywords = (info.config.params.sparse_vectors or {}).get(KEYWORDS)
@@ -105,7 +197,13 @@ class ServerStore(VectorStore):
 
     @classmethod
     def memory(cls, collection: str = "products", image_dim: int | None = None) -> ServerStore:
-        return cls(QdrantClient(":memory:"), collection, image_dim)
+        return cls(QdrantClient(LOCAL), collection, image_dim)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, collection: str | None = None) -> ServerStore:
+        """AISLE_COLLECTION (or ``collection``) through the process's shared client."""
+        return cls(connect(settings), collection or settings.collection, layout=Layout.of(settings),
+                   owns_client=False)
 
     # schema and metadata
     def ensure_image_vector(self, dim: int) -> None:
@@ -116,7 +214,7 @@ class ServerStore(VectorStore):
                 "the collection has no image vector of this size; ingest into a fresh collection"
             )
         self.client.delete_collection(self.collection)
-        self.__init__(self.client, self.collection, dim)  # type: ignore[misc]
+        self.__init__(self.client, self.collection, dim, self.layout, self._owns_client)  # type: ignore[misc]
 
     # writes
     def upsert(self, points: list[StorePoint]) -> None:
@@ -148,7 +246,8 @@ class ServerStore(VectorStore):
             )
 
     def close(self) -> None:
-        self.client.close()
+        if self._owns_client:  # a shared client (connect) serves the process's other users too
+            self.client.close()
 
     # reads
     @staticmethod
@@ -240,7 +339,3 @@ class ServerStore(VectorStore):
             limit=limit, with_payload=True, with_vectors=[TEXT] if with_vectors else False,
         )
         return [self._hit(p, p.score) for p in response.points]
-
-
-
-
