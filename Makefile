@@ -23,7 +23,7 @@ export AISLE_GATEWAY_PORT ?= 8080
 export AISLE_RASA_URL ?= http://127.0.0.1:$(AISLE_RASA_PORT)
 export AISLE_ACTIONS_URL ?= http://127.0.0.1:$(AISLE_ACTIONS_PORT)
 
-.PHONY: help setup data build run cluster cluster-test test lint bench convbench eval eval-nlu finetune retrain rollback smoke clean system-tools
+.PHONY: help setup data build run cluster cluster-test loadtest test lint bench convbench eval eval-nlu finetune retrain rollback smoke clean system-tools
 
 help:
 	@echo "make run       start the whole assistant (sets up and builds what is missing)"
@@ -32,6 +32,7 @@ help:
 	@echo "make test      run the whole test suite (sets up what it needs)"
 	@echo "make lint      ruff"
 	@echo "make bench     benchmarks (encoding, retrieval, ingestion)"
+	@echo "make loadtest  shoppers with think time against make run and make cluster until p95 > 1 s"
 	@echo "make eval      retrieval evaluation of every mode on both judged catalogs (data/eval, data/eval/home)"
 	@echo "make convbench conversations in shoppers' words (../shared/convbench) on a fresh assistant"
 	@echo "make eval-nlu  NLU evaluation on ../shared/data"
@@ -44,10 +45,10 @@ help:
 # --- environments -------------------------------------------------------------
 setup: $(VENV)/.installed $(VENV_RASA)/.installed system-tools $(AXE)
 
-$(VENV)/.installed: requirements/app.txt pyproject.toml
+$(VENV)/.installed: requirements/app.txt requirements/load.txt pyproject.toml
 	@py=$$(tools/find_python.sh 3.11) || exit 1; \
 	  [ -x $(PY) ] || $$py -m venv $(VENV)
-	$(PY) -m pip install -q --no-deps -r requirements/app.txt
+	$(PY) -m pip install -q --no-deps -r requirements/app.txt -r requirements/load.txt
 	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
 
@@ -120,6 +121,11 @@ run: build var/rasa-token
 cluster: build
 	$(PY) -m tools.cluster --port $(AISLE_GATEWAY_PORT) $(if $(POSTGRES),--postgres $(POSTGRES)) \
 	  $(if $(REDIS),--redis $(REDIS))
+
+# locust shoppers with think time against make run's stack and make cluster's, in growing steps
+# until p95 > 1 s (tools/loadtest.py; TARGET=single|cluster|both)
+loadtest: build
+	$(PY) -m tools.loadtest --target $(or $(TARGET),both)
 
 # the cluster's own tests (also part of `make test` under .ci/run, which sets these URLs)
 cluster-test: build

@@ -243,6 +243,8 @@ async def probe(app: web.Application) -> dict[str, dict[str, Any]]:
         store = {"ok": False, "error": type(exc).__name__}
     rasa_was_down = "rasa" in parts.down()
     remote = await service.rasa.health()
+    if (channel := app[keys.HUB].channel_up) is not None:  # several replicas: Redis pub/sub
+        remote["events"] = {"ok": channel}
     observed = {name: parts.observe(name, state) for name, state in {**remote, "store": store}.items()}
     if rasa_was_down and observed["rasa"]["ok"]:
         start_warm_up(app)

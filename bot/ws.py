@@ -56,6 +56,11 @@ class Hub:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._subscribed.wait(), 5)
 
+    @property
+    def channel_up(self) -> bool | None:
+        """Whether the Redis event channel is subscribed; None without Redis."""
+        return self._subscribed.is_set() if self.redis_url else None
+
     async def stop(self) -> None:
         if self._listener is not None:
             self._listener.cancel()

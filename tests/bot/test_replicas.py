@@ -38,6 +38,7 @@ async def test_agent_on_one_replica_reaches_shopper_on_the_other(replicas):
     await a.post(f"{base}/messages", json={"text": "I want a human"}, headers=headers)
     notice = await _receive_until(desk, lambda m: m["type"] == "queue" and m.get("notify"))
     assert [c["conversation_id"] for c in notice["waiting"]] == [conv_id]
+    assert (await (await a.get("/health")).json())["events"]["ok"] is True
 
     assert (await b.post(f"/api/desk/conversations/{conv_id}/claim")).status == 200
     status = await _receive_until(shopper_ws, lambda m: m["type"] == "handoff")
@@ -108,6 +109,8 @@ async def test_redis_down_degrades_to_this_replica(make_client):
     pushed = await _receive_until(shopper_ws, lambda m: m.get("sender") == "agent")
     assert pushed["text"] == "Here."
     assert client.app[keys.HUB].connected_agents() == []
+    health = await (await client.get("/health")).json()
+    assert health["status"] == "degraded" and health["events"]["ok"] is False
     await shopper_ws.close()
 
 
