@@ -292,8 +292,9 @@ def copy_edge_store(source: Path, target: Path) -> None:
 def _open_for_publish(model: Path, fingerprint: str, current: Published | None,
                       settings: Settings) -> tuple[str, VectorStore]:
     """Where to publish ``model``: the store an interrupted publish of it left, else the
-    rollback target when it is this very model, else (Qdrant Edge) a copy of the served store
-    when that is this model too, so only catalog changes are embedded; else a new store."""
+    rollback target when it is this very model, else a copy of the served store when that is
+    this model too (a folder copy on Qdrant Edge, a point copy on the server), so only catalog
+    changes are embedded; else a new store."""
     backend = settings.store_backend.lower()
     candidates = [p for p in (_unfinished(settings), current.previous if current else None)
                   if p is not None and (p.model, p.fingerprint, p.backend) == (model, fingerprint, backend)
@@ -304,11 +305,18 @@ def _open_for_publish(model: Path, fingerprint: str, current: Published | None,
         except Exception as exc:  # noqa: BLE001 - e.g. still open in a server that lags behind
             log.warning("not reusing %s (%s): publishing into a new store", candidate.store, exc)
     location = _new_store_name(model, settings)
-    if (backend == "edge" and current is not None
-            and (current.model, current.fingerprint, current.backend) == (model, fingerprint, "edge")
-            and Path(current.store, "shard").is_dir()):
+    served_is_this_model = (current is not None and (current.model, current.fingerprint,
+                                                     current.backend) == (model, fingerprint, backend))
+    if served_is_this_model and backend == "edge" and Path(current.store, "shard").is_dir():
         copy_edge_store(Path(current.store), Path(location))
-    return location, _open(store_settings(settings, backend, location))
+    store = _open(store_settings(settings, backend, location))
+    if served_is_this_model and backend == "server" and store.count() == 0:
+        with _open(store_settings(settings, backend, current.store)) as served:
+            if served.image_dim:
+                store.ensure_image_vector(served.image_dim)
+            log.info("copied %d points of %s into %s", store.copy_points_from(served),
+                     current.store, location)
+    return location, store
 
 
 def publish(model: Path, settings: Settings | None = None, catalog: Path | None = None,

@@ -228,6 +228,22 @@ class ServerStore(VectorStore):
             batch.append(qm.PointStruct(id=point_id(p.product_id), vector=vector, payload=p.payload))
         self.client.upsert(self.collection, batch, wait=True)
 
+    def copy_points_from(self, source: ServerStore, batch: int = 256) -> int:
+        """Every point of ``source`` (vectors and payload) into this collection: a re-ingest of
+        the served model then embeds only what the catalog changed (the server's counterpart of
+        copying an Edge folder). Returns the points copied."""
+        copied, offset = 0, None
+        while True:
+            records, offset = source.client.scroll(source.collection, limit=batch, offset=offset,
+                                                   with_payload=True, with_vectors=True)
+            if records:
+                self.client.upsert(self.collection, [
+                    qm.PointStruct(id=r.id, vector=r.vector, payload=r.payload) for r in records],
+                    wait=True)
+                copied += len(records)
+            if offset is None:
+                return copied
+
     def set_payload(self, product_id: str, payload: dict[str, Any]) -> None:
         self.client.overwrite_payload(self.collection, payload, points=[point_id(product_id)], wait=True)
 

@@ -312,3 +312,16 @@ def test_the_first_publish_over_an_older_plain_collection(settings, model_dir):
     rec = Recommender.from_settings(replica(settings, "started-later"), interval=0)
     _serves(rec, published)
     rec.store.close()
+
+
+def test_publishing_the_served_model_again_copies_its_points_instead_of_embedding(settings, model_dir):
+    """`python -m recommender ingest` once the alias is set (compose's prepare job on every
+    `up`): the served model's points are copied into the new collection, so only what the
+    catalog changed is embedded; the served collection stays as it was."""
+    a = (model_dir / "a").resolve()
+    first, _ = publish(a, settings, workers=0)
+    again, report = publish(a, settings, workers=0)
+    assert again.store != first.store and ours(settings) == {settings.collection: again.store}
+    assert (report.added, report.reembedded, report.unchanged) == (0, 0, 32)
+    client = connect(settings)
+    assert client.count(first.store).count == client.count(again.store).count == 32
