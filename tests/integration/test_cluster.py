@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -16,6 +17,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -52,6 +54,8 @@ def wait_healthy(cluster: Cluster, timeout: float = 420.0) -> None:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, postgres_url: str, redis_url: str) -> Iterator[Cluster]:
+    if shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").exists():
+        pytest.skip("haproxy is not installed (`make setup` installs Debian's package)")
     redis = make_url(redis_url)
     spare_db = int(redis.database or 0) + 2  # events and limits apart from other tests' keys
     cluster = plan(tmp_path_factory.mktemp("cluster"), postgres_url=postgres_url,
