@@ -18,10 +18,14 @@ supervisord in the foreground (Ctrl-C stops everything). The same function start
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -284,6 +288,30 @@ serverurl=unix://%(here)s/supervisor.sock
 """ + "".join(sections)
     cluster.config.write_text(config, encoding="utf-8")
     return cluster.config
+
+
+def _health(url: str) -> dict:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=3) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+        return {}
+
+
+def wait_ready(cluster: Cluster, timeout: float = 420.0) -> None:
+    """Until every gateway reports every part up, each Rasa replica too, and warmed up; else a
+    RuntimeError with the tail of every program's log."""
+    deadline = time.monotonic() + timeout
+    states: list[dict] = []
+    while time.monotonic() < deadline:
+        states = [_health(url) for url in cluster.gateway_urls]
+        if all(s.get("status") == "ok" and s.get("warmed_up")
+               and all(r["ok"] for r in s["rasa"].get("replicas", {}).values()) for s in states):
+            return
+        time.sleep(1)
+    logs = "\n".join(f"--- {p.name}\n" + p.read_text(errors="replace")[-1500:]
+                     for p in sorted((cluster.workdir / "log").glob("*.log")))
+    raise RuntimeError(f"cluster not ready within {timeout:.0f}s: {states}\n{logs}")
 
 
 def supervisord(cluster: Cluster) -> subprocess.Popen:

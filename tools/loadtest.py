@@ -21,7 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.cluster import POSTGRES_URL, plan, prepare_databases, supervisord, write_configs
+from tools.cluster import (
+    POSTGRES_URL,
+    plan,
+    prepare_databases,
+    supervisord,
+    wait_ready,
+    write_configs,
+)
 from tools.stack import ROOT, base_env, start_supervised_stack
 
 NO_LIMITS = {"AISLE_RATE_CLIENT": "100000000", "AISLE_RATE_CONVERSATION": "100000"}
@@ -76,24 +83,6 @@ def run_locust(url: str, steps: str, step_s: float, workdir: Path,
     return {"steps": rows, "cpu_ms_per_turn": per_turn}
 
 
-def wait_cluster(urls: list[str], timeout: float = 420.0) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            states = []
-            for url in urls:
-                with urllib.request.urlopen(f"{url}/health", timeout=3) as response:
-                    states.append(json.loads(response.read()))
-            if all(s.get("status") == "ok" and s.get("warmed_up") for s in states):
-                return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise RuntimeError("cluster not healthy")
-
-
 def measure_single(args: argparse.Namespace, workdir: Path) -> dict:
     stack = start_supervised_stack(workdir / "single", **NO_LIMITS)
     try:
@@ -110,7 +99,7 @@ def measure_cluster(args: argparse.Namespace, workdir: Path) -> dict:
     write_configs(cluster)
     process = supervisord(cluster)
     try:
-        wait_cluster(cluster.gateway_urls)
+        wait_ready(cluster)
         names = ["balancer"] + [f"{kind}-{i}" for kind in ("gateway", "rasa", "actions")
                                 for i in (1, 2)]
         return run_locust(cluster.url, args.steps, args.step_seconds, workdir,

@@ -7,14 +7,10 @@ kill -9 of one replica of each kind loses no acknowledged message."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import signal
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,33 +19,10 @@ import aiohttp
 import pytest
 from sqlalchemy.engine import make_url
 
-from tools.cluster import Cluster, plan, prepare_databases, supervisord, write_configs
+from tools.cluster import Cluster, plan, prepare_databases, supervisord, wait_ready, write_configs
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 AGENT, PASSWORD = "cluster-agent", "correct horse battery"
-
-
-def _health(url: str) -> dict:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=3) as response:
-            return json.loads(response.read())
-    except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
-        return {}
-
-
-def wait_healthy(cluster: Cluster, timeout: float = 420.0) -> None:
-    """Every gateway reports every part up, each Rasa replica too, and warmed up."""
-    deadline = time.monotonic() + timeout
-    states: list[dict] = []
-    while time.monotonic() < deadline:
-        states = [_health(url) for url in cluster.gateway_urls]
-        if all(s.get("status") == "ok" and s.get("warmed_up")
-               and all(r["ok"] for r in s["rasa"]["replicas"].values()) for s in states):
-            return
-        time.sleep(1)
-    logs = "\n".join(f"--- {p.name}\n" + p.read_text(errors="replace")[-1500:]
-                     for p in sorted((cluster.workdir / "log").glob("*.log")))
-    raise RuntimeError(f"cluster not healthy within {timeout:.0f}s: {states}\n{logs}")
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +43,7 @@ def cluster(tmp_path_factory, postgres_url: str, redis_url: str) -> Iterator[Clu
     write_configs(cluster)
     process = supervisord(cluster)
     try:
-        wait_healthy(cluster)
+        wait_ready(cluster)
         yield cluster
     finally:
         process.send_signal(signal.SIGTERM)
@@ -218,7 +191,7 @@ async def kill_9_of_one_replica_of_each_kind_loses_no_acknowledged_message(clust
         await asyncio.gather(killer(), *(shopper(n) for n in range(3)))
 
     await run()
-    await asyncio.to_thread(wait_healthy, cluster, 300)  # supervisord started the killed ones again
+    await asyncio.to_thread(wait_ready, cluster, 300)  # supervisord started the killed ones again
     assert all(0 < cluster.pid(program) != pid for program, pid in killed.items()), cluster.ctl("status")
 
     async def histories() -> dict[str, list[str]]:
