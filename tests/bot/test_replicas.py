@@ -68,26 +68,24 @@ async def _receive_until_timeout(ws, predicate, seconds):
                 return msg
 
 
-@pytest.mark.redis
-async def test_rate_limits_count_the_hits_of_every_replica(make_client, redis_url):
-    a = await make_client(redis_url=redis_url, rate_conversation=3)
-    b = await make_client(redis_url=redis_url, rate_conversation=3)
+async def _alternate(make_client, **settings) -> list[int]:
+    """Four messages of one conversation, alternating between two replicas limited to 3."""
+    a = await make_client(rate_conversation=3, **settings)
+    b = await make_client(rate_conversation=3, **settings)
     conv_id, headers = await new_conversation(a)
     url = f"/api/conversations/{conv_id}/messages"
-    statuses = [(await client.post(url, json={"text": "hi"}, headers=headers)).status
-                for client in (a, b, a, b)]
-    assert statuses == [200, 200, 200, 429]
+    return [(await client.post(url, json={"text": "hi"}, headers=headers)).status
+            for client in (a, b, a, b)]
+
+
+@pytest.mark.redis
+async def test_rate_limits_count_the_hits_of_every_replica(make_client, redis_url):
+    assert await _alternate(make_client, redis_url=redis_url) == [200, 200, 200, 429]
 
 
 async def test_each_replica_alone_counts_only_its_own_hits(make_client):
     """The embedded default (no Redis): the same four messages pass, two on each replica."""
-    a = await make_client(rate_conversation=3)
-    b = await make_client(rate_conversation=3)
-    conv_id, headers = await new_conversation(a)
-    url = f"/api/conversations/{conv_id}/messages"
-    statuses = [(await client.post(url, json={"text": "hi"}, headers=headers)).status
-                for client in (a, b, a, b)]
-    assert statuses == [200, 200, 200, 200]
+    assert await _alternate(make_client) == [200, 200, 200, 200]
 
 
 async def test_redis_down_degrades_to_this_replica(make_client):
