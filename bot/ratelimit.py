@@ -1,6 +1,6 @@
 """Rate limits, counted by the `limits` library (moving window): in this process's memory by
 default, in Redis when AISLE_REDIS_URL is set, so that every gateway replica counts the same hits
-(docs/architecture.md §6). A Redis that does not answer lets the request through, logged: a
+(docs/architecture.md §7). A Redis that does not answer lets the request through, logged: a
 rate limit must never stop the chat."""
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ class RateLimiter:
     def __init__(self, name: str, limit: int, window: float, storage: Storage) -> None:
         self.name = name
         self.item = RateLimitItemPerSecond(limit, max(1, math.ceil(window)))
-        self.storage = storage
         self.strategy = MovingWindowRateLimiter(storage)
 
     async def hit(self, key: str) -> float:

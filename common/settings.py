@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     def _seed_or_none(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() == "none":
             return None
-        return value if value is None or Path(value).is_absolute() else ROOT / value
+        return value if value is None else cls._from_root(Path(value))
 
     @field_validator("encoder_path", "image_model_path", "image_dir", "rasa_bin", mode="before")
     @classmethod
