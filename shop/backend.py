@@ -130,12 +130,15 @@ class ShopBackend(Protocol):
         ...
 
     def add_to_cart(
-        self, conversation_id: str, product_id: str, title: str, price: float
+        self, conversation_id: str, product_id: str, title: str, price: float,
+        *, size: str | None = None, color: str | None = None,
     ) -> Outcome:
-        """``added`` with the cart's ``item_count``, ``total`` and ``currency``."""
+        """``added`` with the cart's ``items``, ``item_count``, ``total`` and ``currency``; a
+        product in another size or colour is a line of its own."""
         ...
 
     def get_cart(self, conversation_id: str) -> Outcome:
-        """``cart`` with ``items`` (``title``, ``quantity``, ``line_total``), ``total`` and
-        ``currency``; ``cart_empty`` (not ok) when there is nothing in it."""
+        """``cart`` with ``items`` (``product_id``, ``title``, ``size``, ``color``, ``quantity``,
+        ``line_total``), ``item_count``, ``total`` and ``currency``; ``cart_empty`` (not ok, the
+        same data) when there is nothing in it."""
         ...

@@ -24,6 +24,7 @@ from shop import rules
 from shop.backend import Outcome
 
 from .models import Base, Customer, Order, OrderEvent, OrderItem
+from .upgrade import upgrade
 
 Clock = Callable[[], datetime]
 
@@ -153,7 +154,10 @@ class ShopBase:
         return _naive_utc(self._clock())
 
     def create_schema(self) -> None:
+        """The tables, and an older database's tables brought up to date (``upgrade``)."""
         Base.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            upgrade(conn)
 
     def drop_schema(self) -> None:
         Base.metadata.drop_all(self.engine)

@@ -1,4 +1,5 @@
-"""Carts: one per conversation (``tracker.sender_id``); add a product, show the cart."""
+"""Carts: one per conversation (``tracker.sender_id``); add a product (in a size and colour),
+show the cart."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ class Carts(ShopBase):
 
     def _cart_view(self, cart: Cart | None, conversation_id: str) -> dict[str, Any]:
         items = [
-            {"product_id": i.product_id, "title": i.title, "price": money(i.unit_cents),
-             "quantity": i.quantity, "line_total": money(i.unit_cents * i.quantity)}
+            {"product_id": i.product_id, "title": i.title, "size": i.size or None,
+             "color": i.color or None, "price": money(i.unit_cents), "quantity": i.quantity,
+             "line_total": money(i.unit_cents * i.quantity)}
             for i in (cart.items if cart else [])
         ]  # fmt: skip
         total = sum(i.unit_cents * i.quantity for i in (cart.items if cart else []))
@@ -40,9 +42,12 @@ class Carts(ShopBase):
 
     @retry_on_conflict
     def add_to_cart(
-        self, conversation_id: str, product_id: str, title: str, price: float, quantity: int = 1
+        self, conversation_id: str, product_id: str, title: str, price: float, quantity: int = 1,
+        *, size: str | None = None, color: str | None = None,
     ) -> Outcome:
-        """Put a product in the conversation's cart (adds to the quantity when already there)."""
+        """Put a product, in a size and colour when given, in the conversation's cart (adds to
+        the quantity of the line of that product, size and colour when there is one). Which
+        sizes and colours a product has is the caller's check (the catalog is not here)."""
         if (
             isinstance(quantity, bool)
             or not isinstance(quantity, int)
@@ -53,16 +58,19 @@ class Carts(ShopBase):
             )
         if price is None or float(price) < 0 or not product_id:
             return Outcome(False, "item_not_found", {"product_id": product_id})
+        size, color = (size or "").strip()[:40], (color or "").strip()[:40]
         now = self.now()
         with self._writes.begin() as session:
             cart = self._cart(session, conversation_id, lock=True)
             if cart is None:
                 cart = Cart(conversation_id=conversation_id, created_at=now, updated_at=now)
                 session.add(cart)
-            line = next((i for i in cart.items if i.product_id == product_id), None)
+            line = next((i for i in cart.items
+                         if (i.product_id, i.size, i.color) == (product_id, size, color)), None)
             if line is None:
-                line = CartItem(product_id=product_id, title=title, unit_cents=round(float(price) * 100),
-                                quantity=quantity, added_at=now)  # fmt: skip
+                line = CartItem(product_id=product_id, title=title, size=size, color=color,
+                                unit_cents=round(float(price) * 100), quantity=quantity,
+                                added_at=now)  # fmt: skip
                 cart.items.append(line)
             else:
                 line.quantity = min(rules.MAX_QUANTITY, line.quantity + quantity)
@@ -70,12 +78,14 @@ class Carts(ShopBase):
             session.flush()
             self._log(
                 session, "cart_item_added",
-                {"product_id": product_id, "quantity": quantity, "cart_quantity": line.quantity},
+                {"product_id": product_id, "size": size or None, "color": color or None,
+                 "quantity": quantity, "cart_quantity": line.quantity},
                 conversation_id=conversation_id,
             )  # fmt: skip
             view = self._cart_view(cart, conversation_id)
-            return Outcome(True, "added", {**view, "added": {"product_id": product_id, "title": title,
-                                                              "quantity": line.quantity}})  # fmt: skip
+            added = {"product_id": product_id, "title": title, "size": size or None,
+                     "color": color or None, "quantity": line.quantity}
+            return Outcome(True, "added", {**view, "added": added})
 
     def get_cart(self, conversation_id: str) -> Outcome:
         with self._sessions() as session:

@@ -213,13 +213,17 @@ class Cart(Base):
 
 
 class CartItem(Base):
+    """One line of a cart: a product in one size and colour ("" when the shopper chose none)."""
+
     __tablename__ = "cart_items"
-    __table_args__ = (UniqueConstraint("cart_id", "product_id"),)
+    __table_args__ = (UniqueConstraint("cart_id", "product_id", "size", "color"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cart_id: Mapped[int] = mapped_column(ForeignKey("carts.id"), index=True)
     product_id: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
+    size: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    color: Mapped[str] = mapped_column(String(40), default="", server_default="")
     unit_cents: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(Integer)
     added_at: Mapped[datetime]

@@ -257,6 +257,8 @@ class TestCart:
             {
                 "product_id": "P00012",
                 "title": "Trail Shoes",
+                "size": None,
+                "color": None,
                 "price": 80.0,
                 "quantity": 3,
                 "line_total": 240.0,
@@ -267,6 +269,19 @@ class TestCart:
         assert check(shop.get_cart("conv-b"), "cart")["item_count"] == 1
         kinds = [e["kind"] for e in shop.events(conversation_id="conv-a")]
         assert kinds == ["cart_item_added", "cart_item_added"]
+
+    def test_a_size_and_colour_make_their_own_line(self, shop):
+        check(shop.add_to_cart("conv-v", "P00012", "Trail Shoes", 80.0, size="9", color="black"), "added")
+        check(shop.add_to_cart("conv-v", "P00012", "Trail Shoes", 80.0, size="10", color="black"), "added")
+        data = check(shop.add_to_cart("conv-v", "P00012", "Trail Shoes", 80.0, size="9", color="black"),
+                     "added")
+        assert data["added"] == {"product_id": "P00012", "title": "Trail Shoes", "size": "9",
+                                 "color": "black", "quantity": 2}
+        lines = [(i["size"], i["color"], i["quantity"]) for i in check(shop.get_cart("conv-v"), "cart")["items"]]
+        assert lines == [("9", "black", 2), ("10", "black", 1)]
+        assert data["item_count"] == 3 and data["total"] == 240.0
+        [first, *_] = shop.events(conversation_id="conv-v")
+        assert (first["detail"]["size"], first["detail"]["color"]) == ("9", "black")
 
     @pytest.mark.parametrize("quantity", [0, -2, 100, 1.5])
     def test_bad_quantity(self, shop, quantity):
