@@ -86,6 +86,38 @@ def product_item(product: Any) -> dict[str, Any]:
     }
 
 
+def _rating(product: Any) -> str:
+    if product.rating is None:
+        return "n/a"
+    reviews = f" ({product.review_count} reviews)" if product.review_count else ""
+    return f"{product.rating:g}/5{reviews}"
+
+
+def _stock(product: Any) -> str:
+    return "n/a" if product.stock is None else "In stock" if product.stock > 0 else "Out of stock"
+
+
+# the comparison table's rows: label and the product's value in words
+COMPARED: tuple[tuple[str, Any], ...] = (
+    ("Price", lambda p: format_money(p.price, p.currency) if p.price is not None else "n/a"),
+    ("Brand", lambda p: p.brand or "n/a"),
+    ("Rating", _rating),
+    ("Colours", lambda p: join_values(p.colors, limit=8)),
+    ("Sizes", lambda p: join_values(p.sizes, limit=12)),
+    ("Materials", lambda p: join_values(p.materials)),
+    ("Availability", _stock),
+)
+
+
+def comparison_payload(products: list[Any]) -> dict[str, Any]:
+    """The ``comparison`` json_message: the products and one row per compared property."""
+    return {
+        "type": "comparison",
+        "items": [product_item(p) for p in products],
+        "rows": [{"label": label, "values": [value(p) for p in products]} for label, value in COMPARED],
+    }
+
+
 def resolve_product_id(tracker: Tracker) -> str | None:
     """The product the shopper means: a button's product_id, an ordinal of the last page,
     the product in focus, or the only product shown."""
@@ -329,7 +361,8 @@ class ActionCompareProducts(Action):
             fields[f"{key}_colors"] = join_values(product.colors, limit=3)
         cheaper = first if (first.price or 0) <= (second.price or 0) else second
         dispatcher.utter_message(response="utter_compare_two", cheaper=cheaper.title, **fields)
-        dispatcher.utter_message(
+        dispatcher.utter_message(json_message=comparison_payload([first, second]))
+        dispatcher.utter_message(  # the cards: add to cart, more like this (and clicks to learn from)
             json_message={"type": "products", "items": [product_item(first), product_item(second)], "relaxed": []}
         )
         return []

@@ -62,6 +62,6 @@ def enrich_messages(messages: list[dict[str, Any]], catalog: dict[str, Any] | No
                     ) -> list[dict[str, Any]]:
     return [
         {**m, "items": [enrich_item(i, catalog) for i in m.get("items") or []]}
-        if m.get("type") == "products" else m
+        if m.get("type") in ("products", "comparison") else m
         for m in messages
     ]

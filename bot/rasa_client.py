@@ -13,6 +13,7 @@ from typing import Any
 
 import aiohttp
 
+from bot import payloads
 from bot.security import safe_url
 from common.metrics import RASA_SECONDS
 
@@ -210,6 +211,10 @@ def _map_custom(custom: Any) -> dict[str, Any] | None:
                 "relaxed": [str(r) for r in relaxed] if isinstance(relaxed, list) else []}
     if kind == "handoff":
         return {"type": "handoff", "status": "waiting"}
+    if kind == "cart":
+        return payloads.clean_cart(custom)
+    if kind == "comparison":
+        return payloads.clean_comparison(custom, _clean_product)
     log.info("ignoring unknown custom payload type %r", kind)
     return None
 

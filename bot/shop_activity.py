@@ -85,6 +85,8 @@ def describe(kind: str, detail: dict[str, Any], order: str | None,
     if kind == "cart_item_added":
         product = str(detail.get("product_id") or "?")
         title = (titles or {}).get(product, product)
+        variant = ", ".join(str(detail[k]) for k in ("size", "color") if detail.get(k))
+        title = f"{title} ({variant})" if variant else title
         return f"Added {title} to the cart (now {detail.get('cart_quantity', detail.get('quantity', 1))})"
     words = kind.replace("_", " ").capitalize()
     return f"{words} {order}" if order else words

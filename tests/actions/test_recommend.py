@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -119,23 +122,77 @@ async def test_compare_first_two(services, domain):
     assert message["response"] == "utter_compare_two"
     assert (message["first_title"], message["second_title"]) == ("Daily Trainer Running Shoes", "Studio Wireless Headphones")
     assert message["cheaper"] == "Daily Trainer Running Shoes"
-    assert [i["id"] for i in payloads(dispatcher)[0]["items"]] == ["T04", "T11"]
+    table, cards = payloads(dispatcher)
+    assert [i["id"] for i in cards["items"]] == ["T04", "T11"]
+    assert table["type"] == "comparison" and [i["id"] for i in table["items"]] == ["T04", "T11"]
+    rows = {row["label"]: row["values"] for row in table["rows"]}
+    assert rows["Price"] == ["$60", "$199"]
+    assert rows["Brand"] == ["Asics", "Sony"]
+    assert rows["Rating"] == ["4.1/5 (64 reviews)", "4.8/5 (500 reviews)"]
+    assert rows["Sizes"] == ["7, 8, 9", "n/a"] and rows["Colours"] == ["black", "black"]
+    assert list(rows) == ["Price", "Brand", "Rating", "Colours", "Sizes", "Materials", "Availability"]
+
+
+def add_button(product_id: str, **choice: str):
+    """The widget's Add to cart payload: ``/add_to_cart{"product_id", "size"?, "color"?}``."""
+    tracker = load_tracker("add_button")
+    values = {"product_id": product_id, **choice}
+    tracker.latest_message = {**tracker.latest_message, "text": f"/add_to_cart{json.dumps(values)}",
+                              "entities": [{"entity": k, "value": v} for k, v in values.items()]}
+    return tracker
 
 
 async def test_add_to_cart_writes_the_cart(services, domain, shop):
     dispatcher, events = await run(ActionAddToCart(), load_tracker("add_button"), domain)
     assert responses(dispatcher) == ["utter_added_to_cart"]
     cart = shop.get_cart("conv-cart")
-    assert [(i["product_id"], i["quantity"]) for i in cart.data["items"]] == [("T07", 1)]
+    # T07 comes in sizes 9-11 and one colour: the colour is its own, the size not chosen
+    assert [(i["product_id"], i["size"], i["color"], i["quantity"]) for i in cart.data["items"]] == [
+        ("T07", None, "brown", 1)]
+    assert payloads(dispatcher) == [{
+        "type": "cart", "item_count": 1, "total": 129.0, "currency": "USD",
+        "items": [{"id": "T07", "title": "Ridge Waterproof Hiking Boots", "size": None,
+                   "color": "brown", "quantity": 1, "line_total": 129.0}]}]
     dispatcher, _ = await run(ActionViewCart(), load_tracker("view_cart"), domain)
-    [message] = dispatcher.messages
+    message, (payload,) = dispatcher.messages[0], payloads(dispatcher)
     assert message["response"] == "utter_cart_contents"
-    assert "Ridge Waterproof Hiking Boots" in message["lines"] and message["total"] == "$129"
+    assert "Ridge Waterproof Hiking Boots (brown) × 1" in message["lines"] and message["total"] == "$129"
+    assert payload["type"] == "cart" and payload["item_count"] == 1 and payload["total"] == 129.0
+
+
+async def test_add_to_cart_keeps_the_chosen_size_and_colour(services, domain, shop):
+    await run(ActionAddToCart(), add_button("T05", size="9", color="White"), domain)
+    dispatcher, _ = await run(ActionAddToCart(), add_button("T05", size="8", color="blue"), domain)
+    assert responses(dispatcher) == ["utter_added_to_cart"]
+    [payload] = payloads(dispatcher)
+    # the product's own spelling ("white"), one line per size and colour
+    assert [(i["id"], i["size"], i["color"]) for i in payload["items"]] == [("T05", "9", "white"), ("T05", "8", "blue")]
+    assert (payload["item_count"], payload["total"]) == (2, 156.0)
+    # a size word names the catalog's size: "medium" is the rain jacket's M
+    dispatcher, _ = await run(ActionAddToCart(), add_button("T09", size="medium"), domain)
+    [payload] = payloads(dispatcher)
+    assert (payload["items"][-1]["size"], payload["items"][-1]["color"]) == ("M", "yellow")
+
+
+@pytest.mark.parametrize(("choice", "response", "said"), [
+    ({"size": "12"}, "utter_size_not_available", {"size": "12", "sizes": "8, 9"}),
+    ({"size": "9", "color": "red"}, "utter_color_not_available", {"color": "red", "colors": "blue, white"}),
+])
+async def test_add_to_cart_refuses_a_size_or_colour_the_product_lacks(services, domain, shop, choice,
+                                                                      response, said):
+    dispatcher, events = await run(ActionAddToCart(), add_button("T05", **choice), domain)
+    [message] = dispatcher.messages
+    assert message["response"] == response and message["title"] == "Cloud Glide Running Shoes"
+    assert {k: message[k] for k in said} == said
+    assert not shop.get_cart("conv-cart").ok  # nothing added
+    assert slot_events(events) == {"focus_product_id": "T05"}
 
 
 async def test_empty_cart(services, domain):
     dispatcher, _ = await run(ActionViewCart(), load_tracker("view_cart"), domain)
     assert responses(dispatcher) == ["utter_cart_empty"]
+    assert payloads(dispatcher) == [{"type": "cart", "items": [], "item_count": 0, "total": 0.0,
+                                     "currency": "USD"}]
 
 
 async def test_reject_keeps_it_out(services, domain):

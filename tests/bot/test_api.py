@@ -76,6 +76,29 @@ def test_mapping_of_every_rasa_item_kind():
     ]
 
 
+def test_cart_and_comparison_payloads_are_cleaned():
+    cart = {"type": "cart", "item_count": 3, "total": 240.0, "currency": "USD", "items": [
+        {"id": "P1", "title": "Trail Shoes", "size": "9", "color": "black", "quantity": 2,
+         "line_total": 160.0, "secret": "x"},
+        {"id": "P1", "title": "Trail Shoes", "size": None, "color": None, "quantity": 1, "line_total": 80},
+        {"title": "no id"}, "junk"]}
+    two = [{"id": "P1", "title": "Trail Shoes", "price": 80}, {"id": "P2", "title": "Road", "url": "javascript:x"}]
+    comparison = {"type": "comparison", "items": two, "rows": [
+        {"label": "Price", "values": ["$80", "$65"]}, {"label": "Brand", "values": ["Stride"]},
+        {"label": "Rating", "values": [4.5, None, "extra"]}, {"values": ["no label"]}, "junk"]}
+    [mapped_cart, mapped_comparison, *rest] = map_rasa_reply(
+        [{"custom": cart}, {"custom": comparison}, {"custom": {**comparison, "items": two[:1]}}])
+    assert rest == []  # a comparison of one product is none
+    assert mapped_cart == {"type": "cart", "item_count": 3, "total": 240.0, "currency": "USD", "items": [
+        {"id": "P1", "title": "Trail Shoes", "size": "9", "color": "black", "quantity": 2, "line_total": 160.0},
+        {"id": "P1", "title": "Trail Shoes", "size": None, "color": None, "quantity": 1, "line_total": 80.0}]}
+    assert [i["id"] for i in mapped_comparison["items"]] == ["P1", "P2"]
+    assert mapped_comparison["items"][1]["url"] is None
+    assert mapped_comparison["rows"] == [{"label": "Price", "values": ["$80", "$65"]},
+                                         {"label": "Brand", "values": ["Stride", "n/a"]},
+                                         {"label": "Rating", "values": ["4.5", "n/a"]}]
+
+
 async def test_button_payload_keeps_display_text(client, rasa):
     stub, _ = rasa
     conv_id, headers = await new_conversation(client)
