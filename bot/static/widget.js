@@ -19,7 +19,8 @@
   var SUGGESTIONS = parseList(data.suggestions, ["Running shoes", "Rain jackets under $150", "Where is my order?", "Talk to a human"]);
 
   var state = { id: null, token: null, ws: null, wsRetry: 0, status: "bot", agentName: null,
-                outbox: [], sending: false, typingTimer: null, lastTypingSent: 0 };
+                outbox: [], sending: false, typingTimer: null, lastTypingSent: 0,
+                cartId: -1, uid: 0 };
 
   function parseList(value, fallback) {
     if (!value) return fallback;
@@ -80,7 +81,24 @@
   status.setAttribute("role", "status");
   status.setAttribute("aria-live", "polite");
   var closeBtn = button("aisle-close", "×", "Close chat");
-  header.append(title, status, closeBtn);
+  // the mini cart: the newest cart the bot sent (also after a reload: it is in the history)
+  // its name is its text ("Cart, 2 items"): what a screen reader says contains what is seen
+  var cartBtn = button("aisle-cart-btn", "");
+  cartBtn.setAttribute("aria-expanded", "false");
+  cartBtn.setAttribute("aria-controls", "aisle-cart");
+  var cartCount = el("span", "aisle-cart-count", "0");
+  var cartSeen = el("span", "aisle-cart-seen");
+  cartSeen.setAttribute("aria-hidden", "true");
+  cartSeen.append(el("span", "", "Cart"), cartCount);
+  var cartName = el("span", "aisle-visually-hidden", "Cart, 0 items");
+  cartBtn.append(cartSeen, cartName);
+  header.append(title, status, cartBtn, closeBtn);
+
+  var cartPanel = el("section", "aisle-cart");
+  cartPanel.id = "aisle-cart";
+  cartPanel.hidden = true;
+  cartPanel.setAttribute("aria-label", "Your cart");
+  cartPanel.tabIndex = 0;  // it may scroll: the keyboard reaches it
 
   var log = el("div", "aisle-log");
   log.setAttribute("role", "log");
@@ -114,7 +132,7 @@
   notice.setAttribute("role", "alert");
   notice.hidden = true;
 
-  panel.append(header, log, typing, notice, form);
+  panel.append(header, cartPanel, log, typing, notice, form);
   root.append(panel, launcher);
 
   function setOpen(open) {
@@ -131,7 +149,9 @@
   launcher.addEventListener("click", function () { setOpen(panel.hidden); });
   closeBtn.addEventListener("click", function () { setOpen(false); launcher.focus(); });
   panel.addEventListener("keydown", function (ev) {
-    if (ev.key === "Escape") { setOpen(false); launcher.focus(); }
+    if (ev.key !== "Escape") return;
+    if (!cartPanel.hidden) { toggleCart(false); cartBtn.focus(); return; }  // the cart first
+    setOpen(false); launcher.focus();
   });
 
   function showNotice(text) {
@@ -283,8 +303,10 @@
     actions.setAttribute("role", "group");
     actions.setAttribute("aria-label", "Actions for " + item.title);
     var payloadArg = JSON.stringify({ product_id: item.id });
+    var add = button("aisle-card-btn aisle-add_to_cart", "Add to cart", "Add to cart: " + item.title);
+    add.addEventListener("click", function () { addToCart(item, card, add); });
+    actions.appendChild(add);
     [
-      ["Add to cart", "add_to_cart", "/add_to_cart" + payloadArg],
       ["More like this", "like", "/more_like_this" + payloadArg],
       ["Not for me", "dislike", "/reject_product" + payloadArg]
     ].forEach(function (spec) {
@@ -297,6 +319,183 @@
     });
     card.appendChild(actions);
     return card;
+  }
+
+  // --- add to cart: a product with several sizes or colours asks which first -----------------------
+  function options(list) {
+    return Array.isArray(list) ? list.map(String).filter(Boolean) : [];
+  }
+  function sendAdd(item, size, color) {
+    var payload = { product_id: item.id };
+    if (size) payload.size = size;
+    if (color) payload.color = color;
+    var chosen = [size, color].filter(Boolean).join(", ");
+    sendEvent("add_to_cart", item.id);
+    return sendMessage("/add_to_cart" + JSON.stringify(payload), "Add to cart: " + item.title + (chosen ? " (" + chosen + ")" : ""));
+  }
+  function addToCart(item, card, add) {
+    var sizes = options(item.sizes), colors = options(item.colors);
+    if (sizes.length <= 1 && colors.length <= 1) { sendAdd(item, sizes[0], colors[0]); return; }
+    var open = card.querySelector(".aisle-choose");
+    if (open) { closeChooser(open, add); return; }
+    var chooser = chooserFor(item, sizes, colors, add);
+    card.appendChild(chooser);
+    add.setAttribute("aria-expanded", "true");
+    add.setAttribute("aria-controls", chooser.id);
+    var first = chooser.querySelector("select");
+    if (first) first.focus();
+    chooser.scrollIntoView({ block: "nearest" });
+  }
+  function closeChooser(chooser, add) {
+    chooser.remove();
+    add.setAttribute("aria-expanded", "false");
+    add.focus();
+  }
+  // one labelled <select> per choice with several values; a single value is chosen already
+  function choice(label, values, id) {
+    var wrap = el("div", "aisle-choice");
+    var name = el("label", "aisle-choice-label", label);
+    name.htmlFor = id;
+    var select = el("select", "aisle-select");
+    select.id = id;
+    if (values.length > 1) {
+      var none = el("option", "", "Choose…");
+      none.value = "";
+      select.appendChild(none);
+    }
+    values.forEach(function (v) { var o = el("option", "", v); o.value = v; select.appendChild(o); });
+    wrap.append(name, select);
+    return { node: wrap, select: select, label: label.toLowerCase() };
+  }
+  function chooserFor(item, sizes, colors, add) {
+    var id = "aisle-choose-" + (++state.uid);
+    var box = el("div", "aisle-choose");
+    box.id = id;
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Choose for " + item.title);
+    var picks = [];
+    if (sizes.length) picks.push(["size", choice("Size", sizes, id + "-size")]);
+    if (colors.length) picks.push(["color", choice("Colour", colors, id + "-color")]);
+    picks.forEach(function (p) { box.appendChild(p[1].node); });
+    var problem = el("p", "aisle-choose-error", "");
+    problem.id = id + "-error";
+    problem.setAttribute("aria-live", "polite");
+    var confirm = button("aisle-card-btn aisle-choose-add", "Add", "Add " + item.title + " to cart");
+    var cancel = button("aisle-card-btn aisle-choose-cancel", "Cancel", "Cancel adding " + item.title);
+    var row = el("div", "aisle-choose-actions");
+    row.append(confirm, cancel);
+    box.append(problem, row);
+    confirm.addEventListener("click", function () {
+      var chosen = {}, missing = null;
+      picks.forEach(function (p) {
+        var value = p[1].select.value;
+        p[1].select.setAttribute("aria-invalid", String(!value));
+        if (value) p[1].select.removeAttribute("aria-describedby");
+        else { p[1].select.setAttribute("aria-describedby", problem.id); missing = missing || p[1]; }
+        chosen[p[0]] = value;
+      });
+      if (missing) {
+        problem.textContent = "Please choose a " + missing.label + ".";
+        missing.select.focus();
+        return;
+      }
+      closeChooser(box, add);
+      sendAdd(item, chosen.size, chosen.color);
+    });
+    cancel.addEventListener("click", function () { closeChooser(box, add); });
+    box.addEventListener("keydown", function (ev) {
+      if (ev.key === "Escape") { ev.stopPropagation(); closeChooser(box, add); }
+    });
+    return box;
+  }
+
+  // --- mini cart: the newest cart payload, in the header button and its panel ----------------------
+  function updateCart(msg) {
+    var order = typeof msg.id === "number" ? msg.id : state.cartId + 1;
+    if (order < state.cartId) return;  // an older cart (history and push can cross)
+    state.cartId = order;
+    var count = typeof msg.item_count === "number" ? msg.item_count : 0;
+    cartCount.textContent = String(count);
+    cartName.textContent = "Cart, " + count + (count === 1 ? " item" : " items");
+    root.dataset.cartCount = String(count);
+    cartPanel.textContent = "";
+    var heading = el("h3", "aisle-cart-title", "Your cart");
+    cartPanel.appendChild(heading);
+    var lines = (msg.items || []).filter(function (i) { return i && i.title; });
+    if (!lines.length) {
+      cartPanel.appendChild(el("p", "aisle-cart-empty", "Your cart is empty."));
+      return;
+    }
+    var list = el("ul", "aisle-cart-lines");
+    lines.forEach(function (line) {
+      var li = el("li", "aisle-cart-line");
+      var what = el("span", "aisle-cart-what");
+      what.appendChild(el("span", "aisle-cart-name", line.title));
+      var variant = [line.size ? "Size " + line.size : "", line.color || ""].filter(Boolean).join(" · ");
+      if (variant) what.appendChild(el("span", "aisle-cart-variant", variant));
+      li.append(what, el("span", "aisle-cart-qty", "× " + (line.quantity || 1)),
+                el("span", "aisle-cart-price", formatPrice(line.line_total, msg.currency)));
+      list.appendChild(li);
+    });
+    var total = el("p", "aisle-cart-total");
+    total.append(el("span", "", "Total"), el("strong", "", formatPrice(msg.total, msg.currency)));
+    cartPanel.append(list, total);
+  }
+  function toggleCart(open) {
+    cartPanel.hidden = !open;
+    cartBtn.setAttribute("aria-expanded", String(open));
+    if (open && !cartPanel.firstChild) updateCart({ items: [], item_count: 0 });
+  }
+  cartBtn.addEventListener("click", function () { toggleCart(cartPanel.hidden); });
+
+  // --- comparison: a real table, scrolling inside itself on a narrow screen ------------------------
+  function comparisonTable(msg) {
+    var items = msg.items.filter(function (i) { return i && i.title; });
+    var names = items.map(function (i) { return i.title; });
+    var wrap = el("div", "aisle-compare");
+    wrap.id = "aisle-compare-" + (++state.uid);
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-labelledby", wrap.id + "-caption");
+    wrap.tabIndex = 0;  // it scrolls sideways on a phone: the keyboard can scroll it too
+    var table = el("table", "aisle-compare-table");
+    var caption = el("caption", "aisle-compare-caption", "Comparing " + names.join(" and "));
+    caption.id = wrap.id + "-caption";
+    table.appendChild(caption);
+    var head = el("thead");
+    var top = el("tr");
+    var corner = el("td", "aisle-compare-corner");
+    top.appendChild(corner);
+    items.forEach(function (item) {
+      var th = el("th", "aisle-compare-product");
+      th.scope = "col";
+      var link = safeUrl(item.url);
+      if (link) {
+        var a = el("a", "aisle-compare-link", item.title);
+        a.href = link;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        a.addEventListener("click", function () { sendEvent("click", item.id); });
+        th.appendChild(a);
+      } else {
+        th.textContent = item.title;
+      }
+      top.appendChild(th);
+    });
+    head.appendChild(top);
+    table.appendChild(head);
+    var body = el("tbody");
+    (msg.rows || []).forEach(function (row) {
+      if (!row || !row.label || !Array.isArray(row.values)) return;
+      var tr = el("tr");
+      var th = el("th", "aisle-compare-label", row.label);
+      th.scope = "row";
+      tr.appendChild(th);
+      items.forEach(function (_, i) { tr.appendChild(el("td", "", row.values[i] === undefined ? "" : row.values[i])); });
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+    wrap.appendChild(table);
+    return wrap;
   }
 
   // a row of cards with arrows and scroll-snap; the arrows scroll by one card
@@ -333,9 +532,10 @@
     prev.addEventListener("click", function () { step(-1); });
     next.addEventListener("click", function () { step(1); });
     list.addEventListener("scroll", function () { window.requestAnimationFrame(update); }, { passive: true });
-    list.addEventListener("focusin", function (ev) {
+    list.addEventListener("focusin", function (ev) {  // Tab into a card: bring it into view
       var card = ev.target.closest && ev.target.closest(".aisle-card");
-      if (card) card.scrollIntoView({ block: "nearest", inline: "nearest" });
+      // not on a pointer's focus: moving the card between press and release would lose the click
+      if (card && ev.target.matches(":focus-visible")) card.scrollIntoView({ block: "nearest", inline: "nearest" });
     });
     if (window.ResizeObserver) new ResizeObserver(update).observe(list);
     setTimeout(update, 0);
@@ -350,7 +550,8 @@
       if (sets[i].dataset.stale) continue;
       sets[i].dataset.stale = "1";
       // its links and buttons, and its scroller (Chromium makes a scroller without focusable children focusable)
-      sets[i].querySelectorAll("a, button, .aisle-cards").forEach(function (n) { n.tabIndex = -1; });
+      sets[i].querySelectorAll("a, button, select, .aisle-cards").forEach(function (n) { n.tabIndex = -1; });
+      if (sets[i].tabIndex === 0) sets[i].tabIndex = -1;  // a comparison's own scroller
     }
   }
 
@@ -399,6 +600,11 @@
         node.appendChild(el("p", "aisle-relaxed", "Widened the search: " + msg.relaxed.join("; ")));
       }
       node.appendChild(carousel(msg.items.filter(function (item) { return item && item.id; })));
+    } else if (msg.type === "cart") {
+      updateCart(msg);
+      return;
+    } else if (msg.type === "comparison" && Array.isArray(msg.items) && msg.items.length >= 2) {
+      node = comparisonTable(msg);
     } else if (msg.type === "handoff") {
       setStatus(msg.status, msg.agent);
       var text = msg.status === "agent" && msg.agent ? msg.agent + " from the shop team joined the chat." : STATUS_TEXT[msg.status];
@@ -418,6 +624,7 @@
       if (sender !== "shopper" && pending && state.outbox.length) log.insertBefore(node, pending);
       else log.appendChild(node);
       if (msg.type === "products") retire(".aisle-products");
+      if (msg.type === "comparison") retire(".aisle-compare");
       if (msg.type === "buttons") retire(".aisle-buttons:not(.aisle-suggestions)");
       scrollDown();
     }

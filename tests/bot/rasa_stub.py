@@ -45,6 +45,21 @@ JACKETS = [
 ]
 
 
+# what the stub's cart and comparison know of the products above: title and price by id
+PRICES = {p["id"]: (p["title"], p["price"]) for p in [*PRODUCTS, *JACKETS]}
+COMPARED = [JACKETS[1], JACKETS[2]]  # "compare the first two": two jackets side by side
+
+
+def comparison() -> dict[str, Any]:
+    """The action's ``comparison`` payload for the two jackets (values as the action words them)."""
+    rows = [("Price", [f"${p['price']:.0f}" for p in COMPARED]), ("Brand", ["Fjellby", "Fjellby"]),
+            ("Rating", ["3.1/5", "3.1/5"]), ("Colours", ["navy, green", "navy, green"]),
+            ("Sizes", ["S, M, L", "S, M, L"]), ("Materials", ["n/a", "n/a"]),
+            ("Availability", ["In stock", "Out of stock"])]
+    return {"type": "comparison", "items": COMPARED,
+            "rows": [{"label": label, "values": values} for label, values in rows]}
+
+
 @dataclass
 class RasaStub:
     token: str = "stub-token"
@@ -52,6 +67,7 @@ class RasaStub:
     received: list[tuple[str, str]] = field(default_factory=list)
     events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     slots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    carts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # the action's cart lines
 
     def paused(self, sender: str) -> bool:
         state = False
@@ -79,6 +95,10 @@ class RasaStub:
             return "complaint", []
         if match := re.search(r"\bord-\d+", lower):
             return "track_order", [{"entity": "order_id", "value": match.group(0).upper()}]
+        if "compare" in lower:
+            return "compare_products", []
+        if "cart" in lower:
+            return "view_cart", []
         if "jacket" in lower:
             return "search_product", [{"entity": "product_type", "value": "rain jackets"}]
         if "shoe" in lower or "show" in lower:
@@ -113,6 +133,11 @@ class RasaStub:
             out = [{"text": "I found 1 exact match; the others are close (price, colour):"},
                    {"custom": {"type": "products", "items": JACKETS,
                                "relaxed": ["price up to $195 instead of $150", "any colour"]}}]
+        elif intent in ("add_to_cart", "view_cart"):
+            out = self._cart_turn(sender, intent, {e["entity"]: e["value"] for e in entities})
+        elif intent == "compare_products":
+            out = [{"text": "Stub Jacket 1: $160. Stub Jacket 2: $170. Stub Jacket 1 is the cheaper one."},
+                   {"custom": comparison()}]
         elif intent in ("search_product", "more_like_this"):
             out = [{"text": "Here are some running shoes:"},
                    {"custom": {"type": "products", "items": PRODUCTS, "relaxed": []}}]
@@ -121,6 +146,28 @@ class RasaStub:
         for item in out:
             self.events[sender].append({"event": "bot", "text": item.get("text")})
         return [{"recipient_id": sender, **item} for item in out]
+
+    def _cart_turn(self, sender: str, intent: str, chosen: dict[str, Any]) -> list[dict[str, Any]]:
+        """What action_add_to_cart / action_view_cart answer: the text, then the cart payload."""
+        lines = self.carts.setdefault(sender, [])
+        if intent == "add_to_cart" and chosen.get("product_id") not in PRICES:
+            return [{"text": "Which product do you mean?"}]
+        if intent == "add_to_cart":
+            title, price = PRICES[chosen["product_id"]]
+            key = (chosen["product_id"], chosen.get("size"), chosen.get("color"))
+            line = next((i for i in lines if (i["id"], i["size"], i["color"]) == key), None)
+            if line is None:
+                line = {"id": key[0], "title": title, "size": key[1], "color": key[2], "quantity": 0}
+                lines.append(line)
+            line["quantity"] += 1
+            line["line_total"] = round(price * line["quantity"], 2)
+        count, total = sum(i["quantity"] for i in lines), round(sum(i["line_total"] for i in lines), 2)
+        if intent == "add_to_cart":
+            text = f"Added {line['title']} to your cart. You have {count} item(s), ${total:.2f} in total."
+        else:
+            text = f"Your cart: {len(lines)} line(s). Total ${total:.2f}." if lines else "Your cart is empty."
+        return [{"text": text}, {"custom": {"type": "cart", "items": [dict(i) for i in lines],
+                                            "item_count": count, "total": total, "currency": "USD"}}]
 
     # HTTP ---------------------------------------------------------------------------------------
     def _check_token(self, request: web.Request) -> None:
