@@ -23,6 +23,8 @@ routes = web.RouteTableDef()
 COOKIE = "aisle_desk"
 MAX_REPLY_CHARS = 4000
 MAX_DISPLAY_NAME = 40
+MAX_SEARCH_CHARS = 100
+MAX_RESOLVED = 100
 
 
 def same_origin(request: web.Request) -> bool:
@@ -121,9 +123,21 @@ async def canned(request: web.Request) -> web.Response:
 
 @routes.get("/api/desk/queue")
 async def queue(request: web.Request) -> web.Response:
+    """The queue; ``?q=`` searches the resolved list (customer, e-mail, order, transcript),
+    ``?limit=`` caps it (1 to MAX_RESOLVED, default 20)."""
     agent = await current_agent(request)
+    search = request.query.get("q", "")
+    if len(search) > MAX_SEARCH_CHARS or bad_characters(search):
+        raise ApiError(400, f"A search has at most {MAX_SEARCH_CHARS} plain characters.")
+    try:
+        limit = int(request.query.get("limit", "20"))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_RESOLVED:
+        raise ApiError(400, f"limit is a number from 1 to {MAX_RESOLVED}.")
     service = request.app[keys.SERVICE]
-    return web.json_response(await service.db(service.store.queue, agent))
+    result = await service.db(service.store.queue, agent, limit, search.strip() or None)
+    return web.json_response({**result, "search": search.strip()})
 
 
 @routes.get("/api/desk/conversations/{conv_id}")
@@ -131,7 +145,7 @@ async def conversation(request: web.Request) -> web.Response:
     """Transcript, notes, products shown, and what the bot knew: the shopping state as chips,
     the handoff reason, what the bot did (its actions and the shop's audit log), a summary line,
     and the raw slots and intents (``bot``)."""
-    await current_agent(request)
+    agent = await current_agent(request)
     conv = await held_conversation(request)
     service = request.app[keys.SERVICE]
     history, shown, notes, handoff = await asyncio.gather(
@@ -147,6 +161,8 @@ async def conversation(request: web.Request) -> web.Response:
         log.warning("tracker of %s unavailable: %s", conv["id"], exc)
         tracker = {}
         bot_knew = {"error": "Rasa is not reachable: slots and intents are unavailable right now."}
+    if history:  # opened: what it shows is read
+        await service.db(service.store.mark_read, agent, conv["id"], history[-1]["id"])
     view = await _view(request, conv, tracker, handoff, shown)
     return web.json_response({
         "conversation_id": conv["id"],
@@ -186,6 +202,21 @@ async def _view(request: web.Request, conv: dict[str, Any], tracker: dict[str, A
         "actions": desk_view.bot_actions(tracker, events),
         "summary": desk_view.summary(chips, context, reason, shown, events, customer),
     }
+
+
+@routes.post("/api/desk/conversations/{conv_id}/read")
+async def read(request: web.Request) -> web.Response:
+    """``{"message_id": n}``: the desk showed the conversation up to that message (one that
+    arrived while it was open), so it is not unread. Without it: up to the newest."""
+    agent = await current_agent(request)
+    conv = await held_conversation(request)
+    data = await read_json(request)
+    message_id = data.get("message_id")
+    if message_id is not None and (isinstance(message_id, bool) or not isinstance(message_id, int)):
+        raise ApiError(400, 'Send {"message_id": <number>}.')
+    service = request.app[keys.SERVICE]
+    upto = await service.db(service.store.mark_read, agent, conv["id"], message_id)
+    return web.json_response({"ok": True, "read_up_to": upto})
 
 
 @routes.post("/api/desk/conversations/{conv_id}/claim")

@@ -27,8 +27,11 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    exists,
+    func,
     insert,
     inspect,
+    or_,
     select,
     text,
     update,
@@ -39,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from bot import security
 
 STATUSES = ("bot", "waiting", "agent", "closed")
+MAX_SEARCH_CHARS = 100
 FEEDBACK_TYPES = ("click", "add_to_cart", "like", "dislike", "rating")
 
 metadata = MetaData()
@@ -124,6 +128,16 @@ notes = Table(
     Column("text", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     Index("ix_gw_notes_conversation", "conversation_id", "id"),
+)
+
+# how far each agent has read each conversation: the desk's unread counts
+desk_reads = Table(
+    "gw_desk_reads",
+    metadata,
+    Column("agent", String(64), primary_key=True),
+    Column("conversation_id", String(32), ForeignKey("gw_conversations.id"), primary_key=True),
+    Column("last_message_id", Integer, nullable=False),  # the newest message the agent has seen
+    Column("read_at", Float, nullable=False),
 )
 
 agent_sessions = Table(
@@ -277,10 +291,13 @@ class GatewayStore:
         """A shopper writing into a closed conversation talks to the bot again."""
         return self._transition(conv_id, ("closed",), status="bot", assigned_agent=None)
 
-    def queue(self, agent: str | None = None, resolved_limit: int = 20
+    def queue(self, agent: str | None = None, resolved_limit: int = 20, search: str | None = None
               ) -> dict[str, list[dict[str, Any]]]:
         """Conversations waiting for a human, those held by ``agent`` and by others, and the
-        most recently resolved handoffs (handed back or closed), newest first."""
+        most recently resolved handoffs (handed back or closed), newest first, at most
+        ``resolved_limit``; ``search`` keeps the resolved ones whose customer, e-mail, order or
+        transcript contains it. Each item has ``unread``: the shopper messages ``agent`` has not
+        seen (since they last opened it)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(conversations)
@@ -306,12 +323,16 @@ class GatewayStore:
                     result["mine"].append(item)
                 else:
                     result["others"].append(item)
-            ended = conn.execute(
+            resolved = (
                 select(handoffs, conversations.c.status)
                 .join(conversations, conversations.c.id == handoffs.c.conversation_id)
                 .where(handoffs.c.ended_at.is_not(None),
                        conversations.c.status.not_in(("waiting", "agent")))
-                .order_by(handoffs.c.ended_at.desc()).limit(resolved_limit * 3)
+            )
+            if search and search.strip():
+                resolved = resolved.where(_mentions(search.strip()[:MAX_SEARCH_CHARS]))
+            ended = conn.execute(
+                resolved.order_by(handoffs.c.ended_at.desc()).limit(resolved_limit * 3)
             ).all()
             seen: set[str] = set()
             for h in ended:
@@ -329,7 +350,50 @@ class GatewayStore:
                     "context": h.context or {},
                     "last_shopper_text": self._last_shopper_text(conn, h.conversation_id),
                 })
+            listed = [item for items in result.values() for item in items]
+            unread = self._unread(conn, agent, {i["conversation_id"] for i in listed})
+            for item in listed:
+                item["unread"] = unread.get(item["conversation_id"], 0)
         return result
+
+    @staticmethod
+    def _unread(conn: Any, agent: str | None, conv_ids: set[str]) -> dict[str, int]:
+        """conversation → shopper messages newer than the last one ``agent`` has seen."""
+        if agent is None or not conv_ids:
+            return {}
+        seen = (select(desk_reads.c.last_message_id)
+                .where(desk_reads.c.agent == agent,
+                       desk_reads.c.conversation_id == messages.c.conversation_id)
+                .scalar_subquery())
+        rows = conn.execute(
+            select(messages.c.conversation_id, func.count())
+            .where(messages.c.conversation_id.in_(sorted(conv_ids)), messages.c.sender == "shopper",
+                   messages.c.id > func.coalesce(seen, 0))
+            .group_by(messages.c.conversation_id)
+        ).all()
+        return {conv_id: count for conv_id, count in rows}
+
+    def mark_read(self, agent: str, conv_id: str, message_id: int | None = None) -> int:
+        """The agent has seen the conversation up to ``message_id`` (default: its newest
+        message); never moves back. Returns the id read up to."""
+        with self.engine.connect() as conn:
+            newest = conn.scalar(select(func.max(messages.c.id))
+                                 .where(messages.c.conversation_id == conv_id)) or 0
+        upto = newest if message_id is None else max(0, min(int(message_id), newest))
+        key = (desk_reads.c.agent == agent, desk_reads.c.conversation_id == conv_id)
+        forward = (update(desk_reads).where(*key, desk_reads.c.last_message_id < upto)
+                   .values(last_message_id=upto, read_at=time.time()))
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(select(desk_reads.c.agent).where(*key)).first() is None:
+                    conn.execute(insert(desk_reads).values(agent=agent, conversation_id=conv_id,
+                                                           last_message_id=upto, read_at=time.time()))
+                else:
+                    conn.execute(forward)
+        except IntegrityError:  # another desk of this agent inserted it meanwhile
+            with self.engine.begin() as conn:
+                conn.execute(forward)
+        return upto
 
     @staticmethod
     def _last_shopper_text(conn: Any, conv_id: str) -> str:
@@ -574,6 +638,19 @@ class GatewayStore:
         with self.engine.begin() as conn:
             conn.execute(agent_sessions.delete().where(
                 agent_sessions.c.token_hash == security.token_hash(token)))
+
+
+def _mentions(search: str) -> Any:
+    """SQL: the handoff's customer, e-mail or order, or a message of its conversation, contains
+    ``search`` (any case; ``%`` and ``_`` are literal). SQLite and PostgreSQL alike."""
+    pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    def like(value: Any) -> Any:
+        return value.as_string().ilike(pattern, escape="\\")
+
+    said = exists().where(messages.c.conversation_id == handoffs.c.conversation_id,
+                          or_(like(messages.c.body["text"]), like(messages.c.body["display"])))
+    return or_(*(like(handoffs.c.context[key]) for key in ("customer", "email", "order")), said)
 
 
 def _display_text(body: Any) -> str:

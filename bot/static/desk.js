@@ -4,7 +4,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var state = { agent: null, display: null, ws: null, current: null, conv: null, retry: 0,
                 knownWaiting: {}, queue: null, canned: [], lastTyping: 0, typingTimer: null,
-                refreshTimer: null };
+                refreshTimer: null, unread: {}, search: "", searchTimer: null, searchSeq: 0 };
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -120,9 +120,13 @@
       var msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       if (msg.type === "queue") renderQueue(msg);
+      if (msg.type === "message" && msg.message.sender === "shopper" && msg.conversation_id !== state.current) {
+        setUnread(msg.conversation_id, (state.unread[msg.conversation_id] || 0) + 1);
+      }
       if (msg.conversation_id !== state.current) return;
       if (msg.type === "message") {
         appendLine(msg.message);
+        if (msg.message.sender === "shopper") markRead(msg.conversation_id, msg.message.id);
         if (msg.message.sender === "shopper") hideShopperTyping();
         if (msg.message.type === "products") scheduleRefresh();
       } else if (msg.type === "note") {
@@ -164,6 +168,9 @@
     time.dataset.prefix = list === "waiting" ? "waiting " : list === "resolved" ? "" : "held ";
     time.dataset.suffix = list === "resolved" ? " ago" : "";
     top.appendChild(time);
+    var badge = el("span", "unread");
+    badge.hidden = true;
+    top.appendChild(badge);
     btn.appendChild(top);
     var meta = el("span", "queue-meta");
     if (item.reason) meta.appendChild(el("span", "reason " + (REASON_CLASS[item.reason] || ""), item.reason));
@@ -181,6 +188,57 @@
     return li;
   }
 
+  // --- unread: shopper messages since this agent last had the conversation open ---------------------
+  function setUnread(id, count) {
+    state.unread[id] = id === state.current ? 0 : count;
+    document.querySelectorAll(".queue-item").forEach(function (b) {
+      if (b.dataset.conversationId !== id) return;
+      var badge = b.querySelector(".unread");
+      var n = state.unread[id] || 0;
+      badge.hidden = !n;
+      badge.textContent = "";
+      if (n) badge.append(String(n), el("span", "visually-hidden", n === 1 ? " unread message" : " unread messages"));
+    });
+  }
+  function markRead(id, messageId) {
+    api("/api/desk/conversations/" + encodeURIComponent(id) + "/read", { message_id: messageId })
+      .catch(function () { /* counted again at the next queue: harmless */ });
+  }
+
+  // --- the resolved list's search (server side: customer, email, order, transcript) -----------------
+  function renderList(name, items) {
+    var list = $(name);
+    list.textContent = "";
+    items.forEach(function (item) { list.appendChild(queueItem(item, name)); });
+    if (!items.length) {
+      var none = name === "waiting" ? "Nobody is waiting." : name === "resolved" && state.search ? "No resolved conversation matches." : "None.";
+      list.appendChild(el("li", "queue-empty", none));
+    }
+    items.forEach(function (item) { setUnread(item.conversation_id, item.unread || 0); });
+  }
+  function searchResolved() {
+    var q = state.search, seq = ++state.searchSeq;
+    if (!q) {
+      $("resolved-found").textContent = "";
+      renderList("resolved", (state.queue && state.queue.resolved) || []);
+      tickTimes();
+      return;
+    }
+    api("/api/desk/queue?q=" + encodeURIComponent(q)).then(function (data) {
+      if (seq !== state.searchSeq) return;  // a newer search went out meanwhile
+      var found = data.resolved || [];
+      renderList("resolved", found);
+      tickTimes();
+      $("resolved-found").textContent = found.length + (found.length === 1 ? " conversation matches" : " conversations match") + " “" + q + "”";
+    }).catch(function (err) { alertMsg(err.message); });
+  }
+  $("resolved-search").addEventListener("submit", function (ev) { ev.preventDefault(); });
+  $("resolved-q").addEventListener("input", function () {
+    clearTimeout(state.searchTimer);
+    var value = this.value.trim();
+    state.searchTimer = setTimeout(function () { state.search = value; searchResolved(); }, 250);
+  });
+
   function tickTimes() {
     document.querySelectorAll(".queue-time").forEach(function (t) {
       t.textContent = t.dataset.since ? t.dataset.prefix + ago(t.dataset.since) + t.dataset.suffix : "";
@@ -190,12 +248,8 @@
 
   function renderQueue(queue) {
     state.queue = queue;
-    ["waiting", "mine", "others", "resolved"].forEach(function (name) {
-      var list = $(name);
-      list.textContent = "";
-      (queue[name] || []).forEach(function (item) { list.appendChild(queueItem(item, name)); });
-      if (!(queue[name] || []).length) list.appendChild(el("li", "queue-empty", name === "waiting" ? "Nobody is waiting." : "None."));
-    });
+    ["waiting", "mine", "others"].forEach(function (name) { renderList(name, queue[name] || []); });
+    if (state.search) searchResolved(); else renderList("resolved", queue.resolved || []);
     tickTimes();
     var waiting = (queue.waiting || []).length;
     $("waiting-count").textContent = String(waiting);
@@ -420,6 +474,7 @@
   function openConversation(id, focusReply) {
     var switching = state.current !== id;
     state.current = id;
+    setUnread(id, 0);  // the server marks it read as it sends it
     send({ type: "watch", conversation_id: id });
     return api("/api/desk/conversations/" + encodeURIComponent(id)).then(function (data) {
       if (state.current !== id) return;

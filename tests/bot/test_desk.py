@@ -270,3 +270,54 @@ async def test_shopper_messages_reach_a_desk_that_has_the_conversation_open(make
                                and m["message"].get("text") == "still there?")
     assert msg["conversation_id"] == conv_id
     await desk.close()
+
+
+async def test_unread_badges_count_shopper_messages_until_the_agent_opens_it(client):
+    conv_id, headers, base = await _waiting(client)
+    await _agent(client)
+
+    async def unread() -> int:
+        queue = await (await client.get("/api/desk/queue")).json()
+        return next(i["unread"] for name in ("waiting", "mine", "others", "resolved")
+                    for i in queue[name] if i["conversation_id"] == conv_id)
+
+    assert await unread() == 2  # "show me green jackets", "I want a human": never opened
+    await client.get(f"/api/desk/conversations/{conv_id}")  # opening it reads it
+    assert await unread() == 0
+    await client.post(f"{base}/messages", json={"text": "hello?"}, headers=headers)
+    await client.post(f"{base}/messages", json={"text": "anyone?"}, headers=headers)
+    assert await unread() == 2
+    messages = await history(client, conv_id, headers)
+    # the desk had it open when "hello?" arrived: it says so
+    resp = await client.post(f"/api/desk/conversations/{conv_id}/read",
+                             json={"message_id": messages[-2]["id"]})
+    assert resp.status == 200 and (await resp.json())["read_up_to"] == messages[-2]["id"]
+    assert await unread() == 1
+    for bad in ({"message_id": "7"}, {"message_id": True}):
+        assert (await client.post(f"/api/desk/conversations/{conv_id}/read", json=bad)).status == 400
+    assert (await client.post(f"/api/desk/conversations/{'0' * 32}/read", json={})).status == 404
+
+
+async def test_the_resolved_list_is_searched_on_the_server(client):
+    jackets, _, _ = await _waiting(client, "show me green jackets", "I want a human")
+    order, _, _ = await _waiting(client, "where is ORD-10427", "agent please")
+    await _agent(client)
+    for conv_id in (jackets, order):
+        await client.post(f"/api/desk/conversations/{conv_id}/claim")
+        await client.post(f"/api/desk/conversations/{conv_id}/close")
+
+    async def found(query: str) -> list[str]:
+        resp = await client.get("/api/desk/queue", params={"q": query})
+        assert resp.status == 200
+        return [i["conversation_id"] for i in (await resp.json())["resolved"]]
+
+    assert await found("") == [order, jackets]
+    assert await found("GREEN JACK") == [jackets]  # the shopper's words
+    assert await found("ord-10427") == [order]  # the order (context and transcript)
+    assert await found("maya.tan@example") == [order]  # the e-mail the bot verified
+    assert await found("nothing like this") == []
+    assert (await client.get("/api/desk/queue", params={"q": "x" * 101})).status == 400
+    for limit in ("0", "101", "many"):
+        assert (await client.get("/api/desk/queue", params={"limit": limit})).status == 400
+    one = await (await client.get("/api/desk/queue", params={"limit": "1"})).json()
+    assert [i["conversation_id"] for i in one["resolved"]] == [order]

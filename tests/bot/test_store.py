@@ -88,3 +88,58 @@ def test_cli_creates_agent(tmp_path, monkeypatch, capsys):
     assert cli(["create-agent", "eve", "--password", "short"]) == 2
     assert GatewayStore(url).login("dora", "long-enough", 1)
     assert "created" in capsys.readouterr().out
+
+
+def _resolved(store, context, *texts, agent="alice"):
+    """A conversation whose shopper wrote ``texts``, handed over with ``context`` and closed."""
+    conv_id, _ = store.create_conversation()
+    for text in texts:
+        store.add_message(conv_id, "shopper", {"type": "text", "text": text})
+    store.add_message(conv_id, "bot", {"type": "text", "text": "I'm connecting you with a human agent."})
+    store.mark_waiting(conv_id)
+    store.set_handoff_context(conv_id, "Asked for a human", context)
+    assert store.claim(conv_id, agent) and store.close_conversation(conv_id, agent)
+    return conv_id
+
+
+def test_the_resolved_list_searches_customer_email_order_and_transcript(store):
+    maya = _resolved(store, {"customer": "Maya Tan", "email": "maya.tan@example.com",
+                             "order": "ORD-10427", "verified": True}, "Where is my parcel?")
+    leo = _resolved(store, {"email": "leo@example.com"}, "the zip of my 100% wool jacket broke")
+    anon = _resolved(store, {}, "Ich möchte mit einem Menschen sprechen", "ORD-10999 please")
+
+    def found(search):  # among this test's (PostgreSQL's database is shared by the runs)
+        return [i["conversation_id"] for i in store.queue("alice", search=search)["resolved"]
+                if i["conversation_id"] in (maya, leo, anon)]
+
+    assert found(None) == [anon, leo, maya]  # newest first
+    assert found("maya") == [maya] and found("TAN@EXAMPLE") == [maya]  # name, e-mail, any case
+    assert found("ord-10427") == [maya] and found("ORD-10") == [anon, maya]  # order, or typed
+    assert found("zip of my") == [leo] and found("MENSCHEN") == [anon]  # the transcript
+    assert found("connecting you") == [anon, leo, maya]  # the bot's words are the transcript too
+    assert found("100%") == [leo] and found("%") == [leo] and found("_") == []  # literal, no wildcards
+    assert found("' OR 1=1 --") == [] and found("nobody") == []
+    assert [i["conversation_id"] for i in store.queue("alice", resolved_limit=2)["resolved"]] == [anon, leo]
+
+
+def test_unread_counts_shopper_messages_since_the_agent_last_read(store):
+    conv_id, _ = store.create_conversation()
+    first = store.add_message(conv_id, "shopper", {"type": "text", "text": "hello"})
+    reply = store.add_message(conv_id, "bot", {"type": "text", "text": "hi"})
+    store.mark_waiting(conv_id)
+
+    def unread(agent):
+        return next(i["unread"] for i in store.queue(agent)["waiting"] if i["conversation_id"] == conv_id)
+
+    assert unread("alice") == 1 and unread("bob") == 1  # never opened: every shopper message
+    assert store.mark_read("alice", conv_id) == reply["id"]  # up to the newest message
+    assert unread("alice") == 0 and unread("bob") == 1  # per agent
+    second = store.add_message(conv_id, "shopper", {"type": "text", "text": "anyone?"})
+    third = store.add_message(conv_id, "shopper", {"type": "text", "text": "hello??"})
+    assert unread("alice") == 2
+    assert store.mark_read("alice", conv_id, second["id"]) == second["id"]
+    assert unread("alice") == 1
+    store.mark_read("alice", conv_id, first["id"])  # an older mark never moves it back
+    assert unread("alice") == 1
+    assert store.mark_read("alice", conv_id, 10**9) == third["id"]  # at most the newest
+    assert unread("alice") == 0

@@ -92,3 +92,17 @@ def waiting_conversation(base_url: str, *texts: str) -> tuple[str, str]:
     for text in texts or ("show me green jackets", "I want a human"):
         post(f"/api/conversations/{conv_id}/messages", {"text": text}, token)
     return conv_id, token
+
+
+def resolved_pair(base_url: str, page) -> tuple[str, str, str, str]:
+    """Two conversations the desk (``page``, logged in) resolved: one about an order with this
+    run's own number, one whose shopper wrote this run's own word. (order id, word, ids…)"""
+    import secrets
+
+    order, word = f"ORD-{secrets.randbelow(900_000) + 100_000}", f"zebra{secrets.token_hex(3)}"
+    by_order, _ = waiting_conversation(base_url, f"where is {order}", "agent please")
+    by_word, _ = waiting_conversation(base_url, f"my {word} umbrella broke", "I want a human")
+    for conv_id in (by_order, by_word):
+        for step in ("claim", "close"):
+            assert page.request.post(f"{base_url}/api/desk/conversations/{conv_id}/{step}").ok
+    return order, word, by_order, by_word

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import DESKTOP, MOBILE, WAIT, login, open_widget, waiting_conversation
+from tests.browser.helpers import (
+    DESKTOP,
+    MOBILE,
+    WAIT,
+    login,
+    open_widget,
+    resolved_pair,
+    waiting_conversation,
+)
 
 pytestmark = [pytest.mark.browser]
 AXE = Path(__file__).resolve().parent / "node_modules/axe-core/axe.min.js"
@@ -90,4 +98,52 @@ def test_desk_with_a_claimed_conversation_has_no_serious_violations(browser, stu
     check(desk, axe_source, f"desk-conversation-{device}", artifacts)
     desk.get_by_role("button", name="Hand back to bot").click()
     expect(desk.locator("#conv-status")).to_have_text("with the bot")
+    ctx.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "mobile"])
+def test_widget_with_chooser_mini_cart_and_comparison_has_no_serious_violations(
+        browser, stub_gateway, axe_source, artifacts, device):
+    from playwright.sync_api import expect
+
+    ctx = browser.new_context(**(DESKTOP if device == "desktop" else MOBILE), bypass_csp=True)
+    page = ctx.new_page()
+    box = open_widget(page, stub_gateway.url)
+    box.fill("compare the first two")
+    box.press("Enter")
+    expect(page.get_by_role("table")).to_be_visible(timeout=WAIT)
+    box.fill("show me green jackets")
+    box.press("Enter")
+    expect(page.locator(".aisle-card")).to_have_count(6, timeout=WAIT)
+    # a chooser left open with its error showing, and one added to the cart
+    first, second = page.locator(".aisle-card").nth(0), page.locator(".aisle-card").nth(1)
+    second.get_by_role("button", name="Add to cart: Stub Jacket 1").click()
+    second.get_by_label("Size").select_option("M")
+    second.get_by_label("Colour").select_option("navy")
+    second.get_by_role("button", name="Add Stub Jacket 1 to cart").click()
+    expect(page.locator(".aisle-cart-btn")).to_have_accessible_name("Cart, 1 item", timeout=WAIT)
+    first.get_by_role("button", name="Add to cart: Trail Runner 2").click()
+    first.get_by_role("button", name="Add Trail Runner 2 to cart").click()
+    expect(first.locator(".aisle-choose-error")).to_have_text("Please choose a size.")
+    page.locator(".aisle-cart-btn").click()
+    expect(page.get_by_role("region", name="Your cart")).to_be_visible()
+    check(page, axe_source, f"widget-cart-compare-{device}", artifacts)
+    ctx.close()
+
+
+@pytest.mark.parametrize("device", ["desktop", "mobile"])
+def test_desk_with_unread_badges_and_resolved_search_has_no_serious_violations(
+        browser, stub_gateway, axe_source, artifacts, device):
+    from playwright.sync_api import expect
+
+    waiting_conversation(stub_gateway.url)  # an unread badge in the waiting list
+    ctx = browser.new_context(**(DESKTOP if device == "desktop" else MOBILE), bypass_csp=True)
+    desk = ctx.new_page()
+    login(desk, stub_gateway.url)
+    _, word, _, by_word = resolved_pair(stub_gateway.url, desk)
+    expect(desk.locator("#waiting .unread").first).to_be_visible(timeout=WAIT)
+    desk.get_by_role("searchbox", name="Search resolved").fill(word)
+    expect(desk.locator("#resolved .queue-item")).to_have_count(1, timeout=WAIT)
+    expect(desk.locator("#resolved-found")).to_contain_text("1 conversation matches")
+    check(desk, axe_source, f"desk-search-{device}", artifacts)
     ctx.close()
