@@ -326,6 +326,15 @@
       } else if (msg.type === "products") {
         line.appendChild(el("span", "line-text", "Showed " + (msg.items || []).length + " products"));
         line.appendChild(productStrip(msg.items || [], 4));
+      } else if (msg.type === "cart") {
+        var lines = (msg.items || []).map(function (i) {
+          var variant = [i.size, i.color].filter(Boolean).join(", ");
+          return i.title + (variant ? " (" + variant + ")" : "") + " × " + i.quantity;
+        });
+        line.appendChild(el("span", "line-text", "Cart: " + (lines.join("; ") || "empty") +
+          (lines.length ? " · " + money(msg.total, msg.currency) : "")));
+      } else if (msg.type === "comparison") {
+        line.appendChild(el("span", "line-text", "Compared " + (msg.items || []).map(function (i) { return i.title; }).join(" and ")));
       } else if (msg.type === "image") {
         line.appendChild(el("span", "line-text", "Sent an image"));
       } else {

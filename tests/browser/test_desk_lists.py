@@ -118,3 +118,20 @@ def test_the_resolved_list_searches_order_email_and_transcript(browser, stub_gat
     expect(desk.locator(f'#resolved [data-conversation-id="{by_order}"]')).to_be_visible(timeout=WAIT)
     assert errors == []
     ctx.close()
+
+
+def test_the_transcript_says_what_the_cart_and_the_comparison_were(browser, stub_gateway):
+    from playwright.sync_api import expect
+
+    conv_id, _ = waiting_conversation(stub_gateway.url, "compare the first two",
+                                      '/add_to_cart{"product_id": "P00011", "size": "M", "color": "navy"}',
+                                      "I want a human")
+    ctx = browser.new_context(**DESKTOP)
+    desk = ctx.new_page()
+    login(desk, stub_gateway.url)
+    desk.locator(f'.queue-item[data-conversation-id="{conv_id}"]').click()
+    transcript = desk.locator("#transcript")
+    expect(transcript).to_contain_text("Compared Stub Jacket 1 and Stub Jacket 2")
+    expect(transcript).to_contain_text("Cart: Stub Jacket 1 (M, navy) × 1 · $160.00")
+    expect(transcript.locator(".line-text", has_text="[")).to_have_count(0)
+    ctx.close()
