@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     qdrant_replicas: int = Field(1, ge=1)
     qdrant_write_consistency: int = Field(1, ge=1)
 
+    # dense index of each new store (Edge and server): HNSW m / ef_construct, "int8" scalar
+    # quantization or "none" (recommender.store.base.IndexOptions)
+    hnsw_m: int = Field(16, ge=4, le=64)
+    hnsw_ef_construct: int = Field(100, ge=8, le=1000)
+    quantization: Literal["none", "int8"] = "none"
+
     # -- encoder: a model folder, or empty for the newest under encoder_dir, else the base model
     encoder_path: str = Field("", validation_alias=_env("ENCODER", "encoder_path"))
     encoder_dir: Path = ROOT / "models/encoder"

@@ -30,6 +30,12 @@ QUERIES = [
 ]
 
 
+def _index_candidates() -> list:
+    from recommender.store.base import IndexOptions
+
+    return [IndexOptions(16, 64), IndexOptions(8, 100), IndexOptions(16, 100, "int8")]
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--catalog", type=Path, default=None, help="base catalog (default: settings)")
     p.add_argument("--scales", default="10000,100000", help="collection sizes, comma-separated")
@@ -46,6 +52,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=None,
                    help="encoder processes for the ingest figures (default: as ingest; 0: in-process)")
     p.add_argument("--threads", type=int, default=None, help="intra-op threads per encoder process")
+    p.add_argument("--index-options", action="store_true",
+                   help="also store and index the ingest's vectors with other HNSW and quantization "
+                        "options (_index_candidates), each with its time and recall@10")
+    p.add_argument("--update-feed", type=int, default=10_000,
+                   help="price and stock updates applied to the ingested store while it is served (0: skip)")
     p.add_argument("--json", action="store_true", help="also print one JSON object at the end")
 
 
@@ -85,11 +96,14 @@ def _cpu_seconds() -> float:
 
 
 def bench_ingest(scale: int, encoder, workers: int | None = None, threads: int | None = None,
-                 recall_queries: list[str] | None = None) -> dict:
+                 recall_queries: list[str] | None = None, index_options: bool = False,
+                 update_feed: int = 0) -> dict:
     """``python -m recommender ingest`` end to end on a generated catalog of ``scale`` distinct
     products (load, encode, keyword vectors, store, index), against its two parts measured on
     the same catalog in the same run: encoding alone (the same worker processes) and storing and
-    indexing the vectors that gave (Qdrant Edge upsert, then the index build). The ratio of the
+    indexing the vectors that gave (Qdrant Edge upsert, then the index build); with
+    ``index_options``, the same for each of _index_candidates(). With ``update_feed``, a feed of that
+    many price and stock updates is then applied while the ingested store is served. The ratio of the
     pipeline to the sum of the parts is what the overlap of encoding and storing buys (≤ 1.15 is
     the target of issue #19; below 1 the storing hid behind the encoding). Also: recall@10 of
     the indexed store against exact search (numpy) on those vectors, unfiltered and filtered."""
@@ -157,6 +171,11 @@ def bench_ingest(scale: int, encoder, workers: int | None = None, threads: int |
                   f"{out['recall@10_filtered']:.3f} filtered (colour + price + stock; "
                   f"{out['recall_queries']} queries)")
         index.close()
+        if index_options:
+            out["index_options"] = [
+                _index_option(Path(tmp) / f"option-{n}", option, products, vectors, sparse, payloads,
+                              encoder, recall_queries or QUERIES)
+                for n, option in enumerate(_index_candidates())]
         del vectors, sparse, payloads
 
         # the pipeline ----------------------------------------------------------------------
@@ -167,18 +186,50 @@ def bench_ingest(scale: int, encoder, workers: int | None = None, threads: int |
         finally:
             store.close()
         seconds, cpu = time.perf_counter() - t, _cpu_seconds() - c
-    floor = out["encode_s"] + out["index_s"]
-    out.update({"seconds": round(seconds, 1), "cpu_s": round(cpu, 1), "per_s": round(report.added / seconds, 1),
-                "ingest_index_build_s": round(report.index_seconds, 1), "floor_s": round(floor, 1),
-                "ratio": round(seconds / floor, 3), "added": report.added})
-    rate = report.added / seconds
-    at_100k = 100_000 / rate
-    verdict = "within" if at_100k <= 300 else "over"
-    measured = "measured" if report.added >= 100_000 else "extrapolated at this rate"
-    print(f"  ingest end to end: {seconds:.0f} s = {rate:,.0f} products/s ({cpu:.0f} CPU-s; index build "
-          f"{report.index_seconds:.0f} s of it); {seconds / floor:.2f}× encoding alone + storing and "
-          f"indexing alone ({floor:.0f} s)")
-    print(f"  100,000: {at_100k:.0f} s {measured}, {verdict} the 5-minute budget")
+        floor = out["encode_s"] + out["index_s"]
+        out.update({"seconds": round(seconds, 1), "cpu_s": round(cpu, 1), "per_s": round(report.added / seconds, 1),
+                    "ingest_index_build_s": round(report.index_seconds, 1), "floor_s": round(floor, 1),
+                    "ratio": round(seconds / floor, 3), "added": report.added})
+        rate = report.added / seconds
+        at_100k = 100_000 / rate
+        verdict = "within" if at_100k <= 300 else "over"
+        measured = "measured" if report.added >= 100_000 else "extrapolated at this rate"
+        print(f"  ingest end to end: {seconds:.0f} s = {rate:,.0f} products/s ({cpu:.0f} CPU-s; index build "
+              f"{report.index_seconds:.0f} s of it); {seconds / floor:.2f}× encoding alone + storing and "
+              f"indexing alone ({floor:.0f} s)")
+        print(f"  100,000: {at_100k:.0f} s {measured}, {verdict} the 5-minute budget")
+        if update_feed > 0:
+            from recommender.bench_update import bench_update
+
+            out["update"] = bench_update(Path(tmp) / "store", Path(tmp) / "var", products,
+                                         recall_queries or QUERIES, update_feed)
+    return out
+
+
+def _index_option(path: Path, option, products, vectors, sparse, payloads, encoder, queries) -> dict:
+    """Storing and indexing the same vectors with other dense-index options, and their recall."""
+    import shutil
+
+    from recommender.ingest import BATCH_SIZE
+    from recommender.store.base import StorePoint
+    from recommender.store.edge import EdgeStore
+
+    t = time.perf_counter()
+    store = EdgeStore(path, index=option)
+    for start in range(0, len(products), BATCH_SIZE):
+        store.upsert([StorePoint(products[i].id, vectors[i], sparse[i], payloads[i])
+                      for i in range(start, min(len(products), start + BATCH_SIZE))])
+    store.flush()
+    out = {"m": option.hnsw_m, "ef_construct": option.hnsw_ef_construct, "quantization": option.quantization,
+           "index_s": round(time.perf_counter() - t, 1)}
+    out.update(_recall(store, vectors, products, encoder, queries))
+    qvecs = encoder.encode_documents(QUERIES)
+    out["search_p50_ms"] = round(_timed(lambda i: store.search(qvecs[i % len(qvecs)], None, None, 10), 200, 20)[0], 2)
+    store.close()
+    shutil.rmtree(path, ignore_errors=True)
+    print(f"  m {option.hnsw_m}, ef_construct {option.hnsw_ef_construct}, quantization {option.quantization}: "
+          f"storing and indexing {out['index_s']:.1f} s, recall@10 {out['recall@10']:.3f} unfiltered, "
+          f"{out['recall@10_filtered']:.3f} filtered, search p50 {out['search_p50_ms']:.2f} ms")
     return out
 
 
@@ -364,7 +415,7 @@ def run(args: argparse.Namespace) -> int:
     if args.ingest_scale > 0:
         titles = [p.title for p in random.Random(3).sample(products, min(176, len(products)))]
         results["ingest"] = bench_ingest(args.ingest_scale, doc_encoder, args.workers, args.threads,
-                                         QUERIES + titles)
+                                         QUERIES + titles, args.index_options, args.update_feed)
     results["peak_rss_mb"] = round(_peak_rss_mb(), 1)
     print(f"\npeak RSS: {results['peak_rss_mb']:,.0f} MB")
     if args.json:

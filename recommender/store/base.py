@@ -25,6 +25,22 @@ RRF_K = 60
 # matched there: filters use this 0/1 integer copy of ``in_stock`` on both backends.
 IN_STOCK_FLAG = "in_stock_flag"
 
+@dataclass(frozen=True)
+class IndexOptions:
+    """How a new store builds its dense index: HNSW's ``m`` (edges per node) and ``ef_construct``
+    (candidates while building), and ``quantization`` "int8" to also keep each vector as int8
+    (scalar quantization; search rescoring with the originals). An existing store keeps what it
+    was built with. The trade-offs, measured: docs/benchmarks.md §3."""
+
+    hnsw_m: int = 16
+    hnsw_ef_construct: int = 100
+    quantization: str = "none"
+
+    @classmethod
+    def of(cls, settings: Any) -> IndexOptions:
+        return cls(settings.hnsw_m, settings.hnsw_ef_construct, settings.quantization)
+
+
 # every filterable payload field and its index type
 INDEXED_FIELDS: dict[str, str] = {
     "id": "keyword",

@@ -24,6 +24,7 @@ from recommender.store.base import (
     FilterSpec,
     HasProductId,
     Hit,
+    IndexOptions,
     Range,
     StoreInUse,
     StorePoint,
@@ -65,6 +66,16 @@ def to_edge_filter(spec: FilterSpec | None) -> qe.Filter | None:
     )
 
 
+def _index_config(options: IndexOptions) -> dict[str, Any]:
+    """EdgeConfig arguments for the dense index (full_scan_threshold: Qdrant's default)."""
+    config: dict[str, Any] = {"hnsw_config": qe.HnswIndexConfig(
+        m=options.hnsw_m, ef_construct=options.hnsw_ef_construct, full_scan_threshold=10_000)}
+    if options.quantization == "int8":
+        config["quantization_config"] = qe.ScalarQuantizationConfig(
+            type=qe.ScalarType.Int8, quantile=0.99, always_ram=True)
+    return config
+
+
 def _sparse(vec: SparseVec) -> qe.SparseVector:
     return qe.SparseVector(list(vec.indices), [float(v) for v in vec.values])
 
@@ -72,7 +83,10 @@ def _sparse(vec: SparseVec) -> qe.SparseVector:
 class EdgeStore(VectorStore):
     name = "edge"
 
-    def __init__(self, path: str | Path, image_dim: int | None = None) -> None:
+    def __init__(self, path: str | Path, image_dim: int | None = None,
+                 index: IndexOptions | None = None) -> None:
+        """The store in ``path``, created there (its dense index built as ``index`` says,
+        default: from the settings) when missing."""
         self.path = Path(path)
         self.shard_path = self.path / "shard"
         if (self.shard_path / "edge_config.json").exists():
@@ -86,8 +100,13 @@ class EdgeStore(VectorStore):
             vectors = {TEXT: qe.EdgeVectorParams(size=TEXT_DIM, distance=qe.Distance.Cosine)}
             if image_dim:
                 vectors[IMAGE] = qe.EdgeVectorParams(size=image_dim, distance=qe.Distance.Cosine)
+            if index is None:
+                from common.settings import get_settings
+
+                index = IndexOptions.of(get_settings())
             config = qe.EdgeConfig(
-                vectors=vectors, sparse_vectors={KEYWORDS: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)}
+                vectors=vectors, sparse_vectors={KEYWORDS: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+                **_index_config(index),
             )
             self.shard_path.mkdir(parents=True, exist_ok=True)
             self.shard = qe.EdgeShard.create(str(self.shard_path), config)

@@ -34,6 +34,7 @@ from recommender.store.base import (
     FilterSpec,
     HasProductId,
     Hit,
+    IndexOptions,
     Range,
     StorePoint,
     VectorStore,
@@ -92,9 +93,18 @@ class Layout:
     def of(cls, settings: Settings) -> Layout:
         return cls(settings.qdrant_shards, settings.qdrant_replicas, settings.qdrant_write_consistency)
 
-    def create_options(self) -> dict[str, int]:
+    def create_options(self) -> dict[str, Any]:
         return {"shard_number": self.shards, "replication_factor": self.replicas,
                 "write_consistency_factor": self.write_consistency}
+
+
+def _index_config(options: IndexOptions) -> dict[str, Any]:
+    """create_collection arguments for the dense index (as the Edge store's)."""
+    config: dict[str, Any] = {"hnsw_config": qm.HnswConfigDiff(m=options.hnsw_m, ef_construct=options.hnsw_ef_construct)}
+    if options.quantization == "int8":
+        config["quantization_config"] = qm.ScalarQuantization(scalar=qm.ScalarQuantizationConfig(
+            type=qm.ScalarType.INT8, quantile=0.99, always_ram=True))
+    return config
 
 
 @functools.cache
@@ -162,6 +172,7 @@ class ServerStore(VectorStore):
         image_dim: int | None = None,
         layout: Layout | None = None,
         owns_client: bool = True,
+        index: IndexOptions | None = None,
     ) -> None:
         """The collection ``collection`` (created with ``layout``, default: from the settings,
         when missing); an alias opens the collection it names now, for the store's whole life."""
@@ -176,7 +187,7 @@ class ServerStore(VectorStore):
             client.create_collection(
                 collection, vectors_config=vectors,
                 sparse_vectors_config={KEYWORDS: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
-                **self.layout.create_options(),
+                **self.layout.create_options(), **_index_config(index or IndexOptions.of(get_settings())),
             )
         info = client.get_collection(collection)
         keywords = (info.config.params.sparse_vectors or {}).get(KEYWORDS)

@@ -20,7 +20,8 @@ def test_bench_reports_every_figure(tmp_path):
            "AISLE_VAR_DIR": str(tmp_path / "var"), "HF_HUB_OFFLINE": "1"}
     done = subprocess.run(
         [sys.executable, "-m", "recommender", "bench", "--scales", "1500", "--queries", "20",
-         "--base-limit", "200", "--ingest-scale", "150", "--skip-local", "--skip-onnx", "--json"],
+         "--base-limit", "200", "--ingest-scale", "150", "--skip-local", "--skip-onnx", "--index-options",
+         "--update-feed", "60", "--json"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads(done.stdout.strip().splitlines()[-1])
@@ -39,4 +40,14 @@ def test_bench_reports_every_figure(tmp_path):
     assert ingest["ratio"] > 0 and 0 < ingest["recall@10"] <= 1 and 0 < ingest["recall@10_filtered"] <= 1
     assert "encoding alone" in done.stdout and "storing and indexing those vectors alone" in done.stdout
     assert "100,000: " in done.stdout and "extrapolated" in done.stdout
+    # the other dense-index options, on the same vectors
+    options = ingest["index_options"]
+    assert [(o["m"], o["ef_construct"], o["quantization"]) for o in options] == [
+        (16, 64, "none"), (8, 100, "none"), (16, 100, "int8")]
+    assert all(o["index_s"] >= 0 and 0 < o["recall@10"] <= 1 and o["search_p50_ms"] > 0 for o in options)
+    # a feed applied while the store is served: every line updates, the server answers throughout
+    update = ingest["update"]
+    assert update["updates"] == update["updated"] == 60 and update["errors"] == 0
+    assert update["searches_during"] > 0 and update["switched_after_s"] is not None
+    assert "searches answered during it" in done.stdout
     assert results["peak_rss_mb"] > 0
