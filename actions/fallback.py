@@ -7,6 +7,8 @@
   return shipping?" is often too short for the intent classifier, not for the FAQ.
 - Else, when the message read with the catalog's vocabulary names a product or changes the
   search ("rose gold?", "my daughter's 6 and needs a jumper"), it is searched.
+- Else, when it asks for a kind of product the catalog does not sell ("do you sell bikinis?"),
+  say so.
 - Else ask to rephrase once; the second fallback in a row hands over.
 """
 
@@ -18,6 +20,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.carried import not_carried_reply
 from actions.common import is_strongly_negative, latest_text, off_loop
 from actions.faq import FAQ_MIN_SCORE, faq_answer, is_question, question_answer
 from actions.handoff import handoff
@@ -74,6 +77,8 @@ class ActionDefaultFallback(Action):
             # unsure message again and fall back a second time
             events = await ActionRecommendProducts().run(dispatcher, tracker, domain)
             return [*events, SlotSet("consecutive_fallbacks", 0)]
+        if await off_loop(not_carried_reply, dispatcher, tracker):  # "do you sell bikinis?"
+            return [SlotSet("consecutive_fallbacks", 0)]
         count = previous_fallbacks(tracker.events) + 1
         if count >= HANDOFF_AFTER:
             return handoff(dispatcher, tracker)
@@ -83,8 +88,9 @@ class ActionDefaultFallback(Action):
 
 
 class ActionOutOfScope(Action):
-    """A message the NLU put out of scope: a question the FAQ answers well is answered ("do you
-    price match amazon?"), anything else gets the polite out-of-scope reply."""
+    """A message the NLU put out of scope: a request for a kind of product the shop does not
+    sell is told so ("do you sell laptops?"), a question the FAQ answers well is answered ("do
+    you price match amazon?"), anything else gets the polite out-of-scope reply."""
 
     def name(self) -> str:
         return "action_out_of_scope"
@@ -92,6 +98,8 @@ class ActionOutOfScope(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        if await off_loop(not_carried_reply, dispatcher, tracker):  # "do you sell laptops?"
+            return []
         answer = await off_loop(question_answer, latest_text(tracker))
         if answer is None:
             dispatcher.utter_message(response="utter_out_of_scope")

@@ -7,10 +7,11 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import latest_intent, latest_text, off_loop
+from actions.carried import not_carried_reply
+from actions.common import latest_intent, latest_text, off_loop, ordinal_positions
 from actions.services import get_services
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,13 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         answer = await off_loop(faq_answer, latest_text(tracker), latest_intent(tracker))
+        if answer is None or answer.score < FAQ_MIN_SCORE:
+            if tracker.get_slot("last_page_ids") and ordinal_positions(tracker):
+                # "the second one - does it have noise cancelling?": a shown product's question
+                # the FAQ only half matches is that product's
+                return [FollowupAction("action_product_details")]
+            if await off_loop(not_carried_reply, dispatcher, tracker):
+                return []  # "I need a new mattress", read as an address question
         if answer is None:
             dispatcher.utter_message(response="utter_faq_unknown")
             return [SlotSet("pending_offer", "handoff")]

@@ -15,6 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.carried import not_carried_reply
 from actions.common import (
     entity_values,
     join_values,
@@ -229,6 +230,8 @@ class ActionRecommendProducts(Action):
             recommender.vocabulary,
             [float(p) for p in tracker.get_slot("shown_prices") or []],
         )
+        if await off_loop(not_carried_reply, dispatcher, tracker):  # "do you sell laptops?"
+            return []
         # a policy question in shopping words ("will the hoodie come back in stock?") gets the
         # FAQ's answer and leaves the search as it was; one that sets a filter is a search
         if not changes_filters(before, constraints) and (answer := await off_loop(question_answer, text)):

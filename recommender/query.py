@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from recommender.phrase import head_noun
 from recommender.store.base import IN_STOCK_FLAG, AnyOf, Equals, FilterSpec, HasProductId, Range
 from recommender.words import STOPWORDS, stem
 
@@ -61,6 +62,9 @@ class Constraints:
     # the shopper's own words of the message that started this search (spelling fixed, negated
     # and filler words out): the encoders read them, with what later turns added (``query_text``)
     request: str = ""
+    # the gender was only implied by whom the request is for ("for my mum", "for him"): relaxed
+    # before the wishes the shopper stated (ranking.relaxation_steps)
+    gender_implied: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -92,7 +96,7 @@ RELAXABLE = {"price": ("price_min", "price_max"), "colors": ("colors",), "brands
 # what a request is for, not what it is: never a product word ("Candle Gift Set" is no reason
 # to read "a gift for my dad" as candles)
 GIFT_WORDS = frozenset({"gift", "gifts", "present", "presents", "birthday", "christmas", "anniversary",
-                        "surprise"})
+                        "surprise", "pressie", "prezzie", "xmas"})
 FAUX_WORDS = {"faux", "vegan", "protein", "imitation", "artificial", "pu", "pleather"}
 
 
@@ -214,6 +218,15 @@ def words(text: str) -> list[str]:
     return out
 
 
+def surface_words(text: str) -> list[str]:
+    """The tokens of ``words`` as the shopper wrote them (case kept, nothing folded)."""
+    spaced = text.replace("’", "'").replace("-", " - ")
+    low = spaced.lower()
+    if len(low) != len(spaced):  # a letter whose lower case is longer: no case to keep
+        spaced = low
+    return [spaced[m.start() : m.end()] for m in _WORD.finditer(low)]
+
+
 def content_words(text: str) -> tuple[str, ...]:
     return tuple(w for w in words(text) if w not in ",.;!?")
 
@@ -230,11 +243,24 @@ GENDER_ALIASES = {
     "dad": "men", "father": "men", "brother": "men", "uncle": "men", "grandpa": "men",
 }
 GENDER_PRONOUNS = {"her", "him"}
+# the aliases that name a person, not a gender: "a scarf for my mum" may well be a unisex one
+RELATION_WORDS = frozenset({"wife", "girlfriend", "mum", "mom", "mother", "sister", "aunt", "grandma",
+                            "husband", "boyfriend", "dad", "father", "brother", "uncle", "grandpa",
+                            "her", "him"})
 COLOR_ALIASES = {"gray": "grey", "navy blue": "navy", "golden": "gold", "beige": "tan"}
 
 
 def _consonants(word: str) -> str:
     return re.sub(r"[aeiouy]", "", word)
+
+
+def _us_spelling(word: str) -> list[str]:
+    """The one other spelling of a British word that the language (the encoder) knows: s → z
+    ("cosy" → cozy, "organiser" → organizer), -our → -or, -tre → -ter, -ll- → -l-."""
+    forms = {word[:i] + "z" + word[i + 1 :] for i, ch in enumerate(word) if ch == "s"}
+    forms |= {word.replace("our", "or"), re.sub(r"tre$", "ter", word), word.replace("ll", "l")}
+    known = [form for form in forms - {word} if form in english_words()]
+    return known if len(known) == 1 else []
 
 
 @lru_cache(maxsize=1)
@@ -270,6 +296,7 @@ class Vocabulary:
     currency: str = "USD"  # the catalog's (most products'): price words and notes are in it
     title_words: set[str] = field(default_factory=set)
     title_types: dict[str, set[str]] = field(default_factory=dict)  # title word → types using it
+    title_heads: dict[str, set[str]] = field(default_factory=dict)  # a title's head noun → types
     _known: list[str] | None = field(default=None, repr=False, compare=False)
     _families: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False, compare=False)
     _spelled: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -281,6 +308,7 @@ class Vocabulary:
         currencies: Counter[str] = Counter()
         # title word → how many products using it are made of each set of materials
         made_of: defaultdict[str, Counter[frozenset[str]]] = defaultdict(Counter)
+        titled: list[tuple[tuple[str, ...], str]] = []  # (title words, type)
         for p in products:
             get = p.get if isinstance(p, Mapping) else lambda k, p=p: getattr(p, k, None)
             currencies[str(get("currency") or "USD").upper()] += 1
@@ -291,6 +319,8 @@ class Vocabulary:
             if get("category"):
                 for word in title:
                     vocab.title_types.setdefault(word, set()).add(list(get("category"))[-1])
+                if title:
+                    titled.append((title, list(get("category"))[-1]))
             if get("brand"):
                 vocab.brands[content_words(get("brand"))] = get("brand")
             for c in get("colors") or []:
@@ -322,7 +352,28 @@ class Vocabulary:
         if currencies:
             vocab.currency = currencies.most_common(1)[0][0]
         vocab._name_materials_by_their_words(made_of)
+        vocab._find_title_heads(titled)
         return vocab
+
+    def _find_title_heads(self, titled: list[tuple[tuple[str, ...], str]]) -> None:
+        """Each title's head noun: its last word, or the one before a model suffix — a last word
+        that ends the titles of many types ("Knit Throw Max" → throw, "Duvet Cover Set" → cover)."""
+        enders: defaultdict[str, set[str]] = defaultdict(set)
+        for title, kind in titled:
+            enders[title[-1]].add(kind)
+        least = max(5, len(self.type_root) // 10)
+        suffixes = {word for word, kinds in enders.items() if len(kinds) >= least}
+        for title, kind in titled:
+            head = next((w for w in reversed(title) if w not in suffixes and w.isalpha()), None)
+            if head:
+                self.title_heads.setdefault(head, set()).add(kind)
+
+    def names_kind(self, word: str) -> bool:
+        """Whether a (folded) word names a kind of product the catalog sells: a word of a type
+        or category name (aliases included) or the head noun of a title. "laptop" of "Laptop
+        Power Bank" names no kind."""
+        return word in self.title_heads or any(
+            word in key for table in (self.product_types, self.categories) for key in table)
 
     def _name_materials_by_their_words(self, made_of: Mapping[str, Counter[frozenset[str]]]) -> None:
         """A word of a material's name that stands for it ("merino socks" → merino wool,
@@ -402,8 +453,11 @@ class Vocabulary:
         only words of five letters or more, to a close catalog word. A word the language knows
         is put right only to another spelling of itself, one that differs in vowels alone
         ("pyjamas" → pajamas; "wedding" is no "bedding")."""
-        if len(token) < 5 or not token.isalpha() or token in QUERY_NOISE or token in GENDER_ALIASES:
+        if not token.isalpha() or token in QUERY_NOISE or token in GENDER_ALIASES:
             return token
+        if len(token) < 5:  # too short for a typo; a British spelling still ("cosy" → cozy)
+            us = [] if token in english_words() or token in self._known_set() else _us_spelling(token)
+            return us[0] if us else token
         if token not in self._spelled:  # a shop's shoppers repeat their typos: looked up once
             if len(self._spelled) >= MAX_SPELLED:  # bounded: any text may arrive here
                 self._spelled.clear()
@@ -416,12 +470,17 @@ class Vocabulary:
                 # another spelling, by its vowels ("pyjama" → pajama is below the cutoff)
                 close = [w for w in difflib.get_close_matches(token, known, n=3, cutoff=VARIANT_CUTOFF)
                          if _consonants(w) == _consonants(token)][:1]
+            if not close and token not in known and token not in english_words():
+                close = _us_spelling(token)  # "cosy" → cozy: the encoder knows that one
             self._spelled[token] = close[0] if close else token
         return self._spelled[token]
 
     def _value_tables(self) -> tuple[dict[tuple[str, ...], str], ...]:
         """The tables a word of the shopper's may name a value of."""
         return self.product_types, self.categories, self.colors, self.materials, self.brands
+
+    def _known_set(self) -> frozenset[str]:
+        return frozenset(self._known_tokens())
 
     def _known_tokens(self) -> list[str]:
         if self._known is None:
@@ -663,8 +722,8 @@ def parse_price(text: str, shown_prices: Iterable[float] = (), cheap: float | No
         return None, _num(m.group(1) or m.group(3), m.group(2) or m.group(4))
     if CHEAPER.search(t):
         shown = [p for p in shown_prices if p is not None]
-        if shown:  # a whole amount: the cap is said back to the shopper ("under $115")
-            cap = statistics.median(shown) * 0.95
+        if shown:  # below the median, as a whole amount: the cap is said back ("under $115")
+            cap = statistics.median(shown) - 0.01
             return None, float(math.floor(cap)) if cap >= 10 else round(cap, 2)
     if re.search(r"more expensive|pricier|higher end|more premium|better quality", t):
         shown = [p for p in shown_prices if p is not None]
@@ -893,6 +952,12 @@ def apply_turn(
              and t not in GIFT_WORDS), c.category)
         if inferred:
             c.product_type, c.category = inferred, None
+    if not c.product_type and not types:  # "a throw for the sofa": the head noun of its titles
+        head = head_noun(toks, QUERY_NOISE | GIFT_WORDS)
+        kinds = vocab.title_heads.get(toks[head], set()) if head is not None and head not in covered else set()
+        kinds = {k for k in kinds if not c.category or c.category in vocab.type_ancestors.get(k, ())}
+        if len(kinds) == 1:
+            c.product_type, c.category = kinds.pop(), None
     for kind, pos_key, neg_key in (("color", "colors", "exclude_colors"),
                                    ("brand", "brands", "exclude_brands"),
                                    ("material", "materials", "exclude_materials")):
@@ -917,6 +982,8 @@ def apply_turn(
         c.sizes = _merge(c.sizes, sizes, additive)
     if genders:
         c.gender = genders[-1]
+        c.gender_implied = age is None and not any(
+            t in GENDER_ALIASES and t not in RELATION_WORDS for t in toks)
 
     # prices: the words of the text first ("under 120, size 10" is unambiguous there); Rasa's
     # price entities only fill a bound the text left open, and never a number named as a size

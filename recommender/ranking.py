@@ -21,7 +21,8 @@ Relaxation order when fewer than k products pass the filter (each step is cumula
 reported to the shopper): price (+30%, then +60%, then no upper bound; a lower bound goes
 down the same way), then colour, then brand, then material, then size, then minimum rating,
 then gender, then the product type widens to its parent category; what the latest message
-asked for comes after the older wishes (``Constraints.latest``). After "cheaper"
+asked for comes after the older wishes (``Constraints.latest``), and a gender only implied by
+whom the request is for ("a scarf for my mum") comes first. After "cheaper"
 (``Constraints.price_firm``) the price is never relaxed, and nothing else is when at least one
 exact match is cheaper. Exclusions the shopper
 stated ("not Nike", "no leather") and in-stock are never relaxed.
@@ -175,7 +176,8 @@ def relaxation_steps(c: Constraints, vocab: Vocabulary | None = None
     steps = {"price": price, "colors": values("colors", "colours"), "brands": values("brands", "brands"),
              "materials": values("materials", "materials"), "sizes": values("sizes", "sizes"),
              "min_rating": rating, "gender": gender}
-    order = sorted(RELAXABLE, key=lambda name: name in c.latest)  # stable: the latest go last
+    # stable: an implied gender first ("for my mum"), the latest wishes last
+    order = sorted(RELAXABLE, key=lambda name: (name in c.latest, not (name == "gender" and c.gender_implied)))
     current = c.copy()
     notes: dict[str, str] = {}
     for name in order:

@@ -267,6 +267,10 @@ class Recommender:
                 picked += extra
                 if len(picked) >= k:
                     break
+        if query.constraints.gender is None and any(r.hit.payload.get("gender") == "kids" for r in picked):
+            # children's products rank after all others when no gender was named: shown, they
+            # are a widening like any other, and said ("a summer dress" is no kids' dress)
+            relaxed.setdefault("kids", KIDS_TOO)
         lap("relax")
         suggestions = []
         for r in picked:
@@ -294,6 +298,8 @@ class Recommender:
                              "ingest the catalog with the image model first")
         return self.image_encoder.encode_image(image)
 
+
+KIDS_TOO = "children's products too"
 
 _recommender: Recommender | None = None
 _lock = threading.Lock()

@@ -94,3 +94,39 @@ async def test_a_question_that_sets_a_filter_stays_a_search(services, domain):
     events = await ActionRecommendProducts().run(dispatcher, tracker, domain)
     assert responses(dispatcher)[0].startswith("utter_products_") and payloads(dispatcher)
     assert slot_events(events)["search_constraints"]["brands"] == ["Nike"]
+
+
+async def test_a_product_the_shop_does_not_carry_is_said_on_every_path(services, domain):
+    """"do you sell laptops?" had the FAQ's data-privacy answer ("we never sell it"), "do you
+    sell bikinis?" a "didn't catch that", "I need a new mattress" the address answer."""
+    from actions.faq import ActionAnswerFaq
+
+    for action, text, intent in ((ActionOutOfScope(), "do you sell laptops?", "out_of_scope"),
+                                 (ActionDefaultFallback(), "do you sell bikinis?", "nlu_fallback"),
+                                 (ActionAnswerFaq(), "I need a new mattress", "set_up_shipping_address"),
+                                 (ActionRecommendProducts(), "looking for a 55 inch TV", "search_product")):
+        tracker = load_tracker("fallback_first")
+        tracker.latest_message.update(text=text, intent={"name": intent, "confidence": 0.6},
+                                      intent_ranking=[{"name": intent, "confidence": 0.6}], entities=[])
+        dispatcher = CollectingDispatcher()
+        await action.run(dispatcher, tracker, domain)
+        assert responses(dispatcher) == ["utter_not_carried"], text
+        assert not payloads(dispatcher)
+    tracker = load_tracker("fallback_first")
+    tracker.latest_message.update(text="I need a new password", intent={"name": "recover_password"})
+    dispatcher = CollectingDispatcher()
+    await ActionAnswerFaq().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_faq_answer"]  # a service topic, never "not carried"
+
+
+async def test_a_shown_products_question_the_faq_half_matches_is_that_products(services, domain):
+    from rasa_sdk.events import FollowupAction
+
+    from actions.faq import ActionAnswerFaq
+
+    tracker = load_tracker("fallback_first", last_page_ids=["A01", "A02"])
+    tracker.latest_message.update(text="the second one - does it have noise cancelling?",
+                                  intent={"name": "check_cancellation_fee", "confidence": 0.54},
+                                  entities=[{"entity": "ordinal", "value": "second"}])
+    events = await ActionAnswerFaq().run(CollectingDispatcher(), tracker, domain)
+    assert events == [FollowupAction("action_product_details")]

@@ -114,7 +114,7 @@ def test_apply_turn_entities(vocab, entities, text, expected):
 
 
 @pytest.mark.parametrize(("text", "shown", "expected"), [
-    ("cheaper ones", [100.0, 120.0, 140.0], (None, 114.0)),
+    ("cheaper ones", [100.0, 120.0, 140.0], (None, 119.0)),
     ("something more expensive", [40.0, 60.0], (52.5, None)),
     ("cheaper", [], (None, None)),
     ("size 10", [], (None, None)),

@@ -77,9 +77,13 @@ def test_cheaper_never_raises_the_cap_and_is_never_relaxed(text):
     assert later.price_max == after.price_max and not later.price_firm
 
 
-def test_the_cheaper_cap_is_a_whole_amount():
-    assert turn("cheaper", shown=[40.0, 48.0, 200.0]).price_max == 45.0  # 0.95 × median 48
-    assert turn("cheaper", shown=[6.0, 8.0]).price_max == 6.65
+def test_the_cheaper_cap_is_a_whole_amount_just_below_the_median():
+    assert turn("cheaper", shown=[40.0, 48.0, 200.0]).price_max == 47.0  # median 48
+    assert turn("cheaper", shown=[6.0, 8.0]).price_max == 6.99
+    # "cheaper" means below the median of what was shown: a $38.99 hoodie after a page whose
+    # median is $39.95 is cheaper (a cap of 0.95 × median had left it out, and with it every
+    # exact match)
+    assert turn("cheaper", shown=[69.99, 48.0, 39.95, 31.5, 31.0]).price_max == 39.0
 
 
 def test_forgetting_a_constraint():
