@@ -498,7 +498,7 @@ def apply_feed(path: str | Path, store: VectorStore, chunk: int = 1000) -> Updat
             updates.append((pid, product_payload(product, vectors_hash=str(old.get("content_hash", "")))))
         store.set_payloads(updates)
         report.updated += len(updates)
-    store.flush()
+    store.persist()
     report.errors.sort(key=lambda e: e.line)
     report.seconds = time.perf_counter() - started
     return report

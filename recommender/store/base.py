@@ -205,6 +205,10 @@ class VectorStore(ABC):
     def flush(self) -> None:  # noqa: B027 - optional hook
         """Persist pending writes (no-op where writes are synchronous)."""
 
+    def persist(self) -> None:
+        """Persist pending writes without rebuilding indexes (after payload-only updates)."""
+        self.flush()
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources."""
 
