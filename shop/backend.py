@@ -130,7 +130,7 @@ class ShopBackend(Protocol):
         ...
 
     def add_to_cart(
-        self, conversation_id: str, product_id: str, title: str, price: float,
+        self, conversation_id: str, product_id: str, title: str, price: float, quantity: int = 1,
         *, size: str | None = None, color: str | None = None,
     ) -> Outcome:
         """``added`` with the cart's ``items``, ``item_count``, ``total`` and ``currency``; a

@@ -235,7 +235,8 @@ def test_rasa_runs_the_official_image_with_sql_tracker_and_redis_locks() -> None
     command = SERVICES["rasa"]["command"]
     endpoints = ROOT / command[command.index("--endpoints") + 1]
     config = yaml.safe_load(endpoints.read_text())
-    assert config["tracker_store"]["type"] == "SQL"
+    # Rasa's SQL tracker store, read from memory and windowed (rasa_ext/tracker_store.py)
+    assert config["tracker_store"]["type"] == "rasa_ext.tracker_store.ObjectTrackerStore"
     assert config["tracker_store"]["dialect"] == "postgresql"
     assert config["lock_store"]["type"] == "redis"
     assert "--auth-token" in command

@@ -6,7 +6,7 @@ Each session draws a hidden preference from the catalog with a seeded RNG: a tar
 type, a colour and a price cap (from a real product, so a right answer exists). The shopper
 asks for it in one of several phrasings (sometimes vaguely, leaving the colour or the budget
 unsaid; where the type has everyday names the catalog never uses, ``SHOPPER_WORDS`` such as
-"wellies", "rucksacks" or "pjs", half of the shoppers use them), then reacts to the products
+"snowboots", "kindles" or "jim-jams", half of the shoppers use them), then reacts to the products
 shown the way its preference dictates: clicks products of the right type, adds the first one
 that meets type, colour and budget to the cart, dislikes products of another type, asks for more
 or refines when nothing fits, and says thanks or bye.
@@ -60,14 +60,14 @@ SEARCH_TEMPLATES = [
 SHOPPER_WORDS: dict[str, tuple[str, ...]] = {
     "Sweaters": ("woolies",), "Leggings": ("tights",), "Rain Jackets": ("anoraks",),
     "Down Jackets": ("puffies", "puffy jackets"), "Coats": ("topcoats",), "Hats": ("toques",),
-    "Pajamas": ("pyjamas", "pjs", "jammies"), "Hiking Boots": ("hikers", "walking boots"),
-    "Winter Boots": ("snowboots",), "Rain Boots": ("wellies", "gumboots"), "Casual Sneakers": ("tennis shoes",),
+    "Pajamas": ("jim-jams", "nightwear"), "Hiking Boots": ("trampers",),
+    "Winter Boots": ("snowboots",), "Rain Boots": ("galoshes",), "Casual Sneakers": ("tennis shoes",),
     "Sandals": ("thongs", "sliders"), "Wireless Earbuds": ("in-ears",), "Headphones": ("cans", "headsets"),
     "Bluetooth Speakers": ("boomboxes",), "Fitness Trackers": ("pedometers", "step counters"),
     "Cables & Hubs": ("cords", "dongles"), "E-Readers": ("ebook readers", "kindles"),
     "Action Cameras": ("gopros",), "Sheet Sets": ("bedsheets",), "Throw Blankets": ("blankies",),
     "Rugs": ("carpets",), "Baskets & Bins": ("hampers",), "Water Bottles": ("flasks", "canteens"),
-    "Backpacks": ("rucksacks", "knapsacks"), "Trekking Poles": ("walking sticks",),
+    "Backpacks": ("knapsacks",), "Trekking Poles": ("walking sticks",),
     "Headlamps": ("head torches",), "Sleeping Pads": ("bedrolls",),
 }
 COLLOQUIAL_SHARE = 0.5  # of shoppers whose product type has such words
