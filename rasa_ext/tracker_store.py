@@ -207,14 +207,13 @@ class ObjectTrackerStore(SQLTrackerStore):
         for e in new:
             known.full.update(e)
         known.stored += len(new)
-        view = tracker.copy()
-        turns = user_turns(list(view.events)[known.restoring:])
+        turns = user_turns(list(tracker.events)[known.restoring:])
         starts_session = any(isinstance(e, ActionExecuted) and e.action_name == ACTION_SESSION_START_NAME
                              for e in new)
         if starts_session or turns > 2 * self.window_turns:
-            self._keep(known.full, known.stored)
+            self._keep(known.full, known.stored)  # a new window, from the full history
         else:
-            known.view = view
+            known.view = tracker.copy()
 
     async def keys(self) -> Any:
         return sorted(set(await super().keys()) | set(self.conversations))

@@ -113,7 +113,6 @@ def bench_ingest(scale: int, encoder, workers: int | None = None, threads: int |
     from recommender.catalog import embedding_text, keyword_text, load_catalog
     from recommender.encoder import EncodePool
     from recommender.ingest import BATCH_SIZE, WORKER_THREADS, WORKERS, ingest, product_payload
-    from recommender.store.base import StorePoint
     from recommender.store.edge import EdgeStore
 
     workers = WORKERS if workers is None else workers
@@ -155,9 +154,7 @@ def bench_ingest(scale: int, encoder, workers: int | None = None, threads: int |
 
         t, c = time.perf_counter(), _cpu_seconds()
         index = EdgeStore(Path(tmp) / "index-only")
-        for start in range(0, scale, BATCH_SIZE):
-            index.upsert([StorePoint(products[i].id, vectors[i], sparse[i], payloads[i])
-                          for i in range(start, min(scale, start + BATCH_SIZE))])
+        _store_vectors(index, products, vectors, sparse, payloads)
         upserted = time.perf_counter()
         index.flush()
         out["upsert_s"] = round(upserted - t, 1)
@@ -206,19 +203,25 @@ def bench_ingest(scale: int, encoder, workers: int | None = None, threads: int |
     return out
 
 
+def _store_vectors(store, products, vectors, sparse, payloads) -> None:
+    """Upsert given vectors in ingest's batches (no encoding): the storing part of an ingest."""
+    from recommender.ingest import BATCH_SIZE
+    from recommender.store.base import StorePoint
+
+    for start in range(0, len(products), BATCH_SIZE):
+        store.upsert([StorePoint(products[i].id, vectors[i], sparse[i], payloads[i])
+                      for i in range(start, min(len(products), start + BATCH_SIZE))])
+
+
 def _index_option(path: Path, option, products, vectors, sparse, payloads, encoder, queries) -> dict:
     """Storing and indexing the same vectors with other dense-index options, and their recall."""
     import shutil
 
-    from recommender.ingest import BATCH_SIZE
-    from recommender.store.base import StorePoint
     from recommender.store.edge import EdgeStore
 
     t = time.perf_counter()
     store = EdgeStore(path, index=option)
-    for start in range(0, len(products), BATCH_SIZE):
-        store.upsert([StorePoint(products[i].id, vectors[i], sparse[i], payloads[i])
-                      for i in range(start, min(len(products), start + BATCH_SIZE))])
+    _store_vectors(store, products, vectors, sparse, payloads)
     store.flush()
     out = {"m": option.hnsw_m, "ef_construct": option.hnsw_ef_construct, "quantization": option.quantization,
            "index_s": round(time.perf_counter() - t, 1)}

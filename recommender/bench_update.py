@@ -39,14 +39,10 @@ def write_feed(products: list, path: Path, n: int, seed: int = 19) -> dict[str, 
     return prices
 
 
-def _pct(values: list[float]) -> tuple[float, float]:
-    values = sorted(values)
-    return values[len(values) // 2], values[min(len(values) - 1, int(0.95 * len(values)))]
-
-
 def bench_update(store_path: Path, var_dir: Path, products: list, queries: list[str],
                  n: int = 10_000) -> dict[str, Any]:
     from common.settings import get_settings
+    from recommender.bench import _pct
     from recommender.query import ConversationState
     from recommender.service import Recommender
 

@@ -455,32 +455,32 @@ class Vocabulary:
         ("pyjamas" → pajamas; "wedding" is no "bedding")."""
         if not token.isalpha() or token in QUERY_NOISE or token in GENDER_ALIASES:
             return token
-        if len(token) < 5:  # too short for a typo; a British spelling still ("cosy" → cozy)
-            us = [] if token in english_words() or token in self._known_set() else _us_spelling(token)
-            return us[0] if us else token
         if token not in self._spelled:  # a shop's shoppers repeat their typos: looked up once
             if len(self._spelled) >= MAX_SPELLED:  # bounded: any text may arrive here
                 self._spelled.clear()
-            known = self._known_tokens()
-            close = [] if token in known else difflib.get_close_matches(token, known, n=1,
-                                                                         cutoff=SPELLING_CUTOFF)
-            if close and token in english_words() and _consonants(close[0]) != _consonants(token):
-                close = []
-            if not close and token not in known and token not in english_words():
-                # another spelling, by its vowels ("pyjama" → pajama is below the cutoff)
-                close = [w for w in difflib.get_close_matches(token, known, n=3, cutoff=VARIANT_CUTOFF)
-                         if _consonants(w) == _consonants(token)][:1]
-            if not close and token not in known and token not in english_words():
-                close = _us_spelling(token)  # "cosy" → cozy: the encoder knows that one
-            self._spelled[token] = close[0] if close else token
+            self._spelled[token] = self._respelled(token)
         return self._spelled[token]
+
+    def _respelled(self, token: str) -> str:
+        known = self._known_tokens()
+        if len(token) < 5:  # too short for a typo; a British spelling still ("cosy" → cozy)
+            us = [] if token in english_words() or token in known else _us_spelling(token)
+            return us[0] if us else token
+        close = [] if token in known else difflib.get_close_matches(token, known, n=1,
+                                                                     cutoff=SPELLING_CUTOFF)
+        if close and token in english_words() and _consonants(close[0]) != _consonants(token):
+            close = []
+        if not close and token not in known and token not in english_words():
+            # another spelling, by its vowels ("pyjama" → pajama is below the cutoff)
+            close = [w for w in difflib.get_close_matches(token, known, n=3, cutoff=VARIANT_CUTOFF)
+                     if _consonants(w) == _consonants(token)][:1]
+        if not close and token not in known and token not in english_words():
+            close = _us_spelling(token)  # "cosy" → cozy: the encoder knows that one
+        return close[0] if close else token
 
     def _value_tables(self) -> tuple[dict[tuple[str, ...], str], ...]:
         """The tables a word of the shopper's may name a value of."""
         return self.product_types, self.categories, self.colors, self.materials, self.brands
-
-    def _known_set(self) -> frozenset[str]:
-        return frozenset(self._known_tokens())
 
     def _known_tokens(self) -> list[str]:
         if self._known is None:

@@ -93,7 +93,7 @@ class Layout:
     def of(cls, settings: Settings) -> Layout:
         return cls(settings.qdrant_shards, settings.qdrant_replicas, settings.qdrant_write_consistency)
 
-    def create_options(self) -> dict[str, Any]:
+    def create_options(self) -> dict[str, int]:
         return {"shard_number": self.shards, "replication_factor": self.replicas,
                 "write_consistency_factor": self.write_consistency}
 
