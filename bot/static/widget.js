@@ -250,6 +250,21 @@
     return parts.join(" · ");
   }
 
+  // a product's title into ``node``: a link to its page (its click counted) when it has one
+  function productTitle(node, item, linkClass) {
+    var link = safeUrl(item.url);
+    if (!link) {
+      node.textContent = item.title;
+      return;
+    }
+    var a = el("a", linkClass, item.title);
+    a.href = link;
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    a.addEventListener("click", function () { sendEvent("click", item.id); });
+    node.appendChild(a);
+  }
+
   function productCard(item, index, count) {
     var card = el("li", "aisle-card");
     card.dataset.productId = item.id;
@@ -264,18 +279,8 @@
       image.height = 120;
       card.appendChild(image);
     }
-    var link = safeUrl(item.url);
     var heading = el("h3", "aisle-card-title");
-    if (link) {
-      var a = el("a", "aisle-card-link", item.title);
-      a.href = link;
-      a.target = "_blank";
-      a.rel = "noopener noreferrer";
-      a.addEventListener("click", function () { sendEvent("click", item.id); });
-      heading.appendChild(a);
-    } else {
-      heading.textContent = item.title;
-    }
+    productTitle(heading, item, "aisle-card-link");
     card.appendChild(heading);
     var price = formatPrice(item.price, item.currency);
     if (price) card.appendChild(el("p", "aisle-card-price", price));
@@ -468,17 +473,7 @@
     items.forEach(function (item) {
       var th = el("th", "aisle-compare-product");
       th.scope = "col";
-      var link = safeUrl(item.url);
-      if (link) {
-        var a = el("a", "aisle-compare-link", item.title);
-        a.href = link;
-        a.target = "_blank";
-        a.rel = "noopener noreferrer";
-        a.addEventListener("click", function () { sendEvent("click", item.id); });
-        th.appendChild(a);
-      } else {
-        th.textContent = item.title;
-      }
+      productTitle(th, item, "aisle-compare-link");
       top.appendChild(th);
     });
     head.appendChild(top);
