@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common.percentiles import percentile
+
 QUERIES = [
     "waterproof hiking boots", "red summer dress", "noise cancelling headphones",
     "running shoes for women", "warm winter jacket", "cotton t-shirt", "leather wallet",
@@ -61,10 +63,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _pct(values: list[float]) -> tuple[float, float]:
-    values = sorted(values)
-    def at(q: float) -> float:
-        return values[min(len(values) - 1, max(0, int(round(q * len(values))) - 1))]
-    return at(0.50), at(0.95)
+    """p50 and p95 of ``values``."""
+    return percentile(values, 0.50), percentile(values, 0.95)
 
 
 def _timed(fn, n: int, warmup: int = 0) -> tuple[float, float]:

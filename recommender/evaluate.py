@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from common.percentiles import percentile
+
 MODES = ("hybrid", "fusion", "dense", "keyword")
 
 
@@ -89,13 +91,6 @@ def reciprocal_rank(ranked: list[str], grades: dict[str, int]) -> float:
     return 0.0
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    values = sorted(values)
-    index = min(len(values) - 1, max(0, math.ceil(q / 100 * len(values)) - 1))
-    return values[index]
-
 
 @dataclass
 class EvalResult:
@@ -144,8 +139,8 @@ def run_queries(recommender: Any, queries: dict[str, str], qrels: dict[str, dict
         f"ndcg@{k}": round(statistics.fmean(ndcgs), 4) if n else 0.0,
         "recall@100": round(statistics.fmean(recalls), 4) if n else 0.0,
         "mrr": round(statistics.fmean(rrs), 4) if n else 0.0,
-        "p50_ms": round(percentile(latencies, 50), 2),
-        "p95_ms": round(percentile(latencies, 95), 2),
+        "p50_ms": round(percentile(latencies, 0.50), 2),
+        "p95_ms": round(percentile(latencies, 0.95), 2),
         "queries": n,
         "mode": mode,
         "encoder": getattr(encoder, "name", "?"),

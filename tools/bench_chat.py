@@ -27,6 +27,7 @@ from pathlib import Path
 
 import aiohttp
 
+from common.percentiles import percentile
 from tools.stack import start_gateway, start_rasa_stack
 
 TURNS = [
@@ -40,10 +41,6 @@ TURNS = [
     "something for the kitchen",
 ]
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def shopper(session: aiohttp.ClientSession, url: str, turns: int, times: list[float],

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from common.percentiles import percentile
+
 P95_LIMIT_MS = 1000.0
 WARM_S = 10.0  # the first seconds of a step are left out: its new shoppers are still arriving
 
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""The chat benchmark's arithmetic: percentiles and the cost by position in a conversation."""
+"""The chat benchmark's arithmetic: the cost by position in a conversation."""
 
 from __future__ import annotations
 
-from tools.bench_chat import by_position, percentile
+from tools.bench_chat import by_position
 
 
 def test_positions_are_medians_of_their_turns() -> None:
@@ -14,7 +14,3 @@ def test_positions_are_medians_of_their_turns() -> None:
     assert by_position([times, slower, times])["turn ~5"] == 6.0  # 3,3,4,4,5,5,6,6,7,7,103…107
     assert by_position([times, slower])["turns 76-80"] == (80.0 + 176.0) / 2
 
-
-def test_percentile_picks_the_nearest_rank() -> None:
-    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 0.5) == 3.0
-    assert percentile([float(v) for v in range(101)], 0.95) == 95.0
