@@ -107,11 +107,9 @@ class ConversationService:
             reply = {"type": "text", "text": FALLBACK_TEXT, "fallback": True}
             return [await self.db(self.store.add_message, conv_id, "bot", reply,
                                   reply_to=stored["id"])]
-        await self.db(self.store.set_delivered, stored["id"], True)
         bot_messages = enrich_messages(map_rasa_reply(items), self.catalog) or [
             {"type": "text", "text": NO_REPLY_TEXT, "fallback": True}]
-        saved = await self.db(self.store.add_messages, conv_id, "bot", bot_messages,
-                              reply_to=stored["id"])
+        saved = await self.db(self.store.record_reply, conv_id, stored["id"], bot_messages)
         if any(m["type"] == "handoff" for m in bot_messages):
             await self.start_handoff(conv_id)
         return saved

@@ -167,6 +167,9 @@ def make_engine(url: str) -> Engine:
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # WAL's recommended setting: a commit survives a crash of the process (not of the
+            # machine's power); it spares an fsync per commit, ~1 ms of every turn
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
@@ -448,23 +451,35 @@ class GatewayStore:
     def add_message(self, conv_id: str, sender: str, body: dict[str, Any], *,
                     reply_to: int | None = None, delivered: bool = True,
                     agent: str | None = None) -> dict[str, Any]:
-        now = time.time()
         with self.engine.begin() as conn:
-            result = conn.execute(
-                insert(messages).values(
-                    conversation_id=conv_id, sender=sender, body=body, reply_to=reply_to,
-                    delivered=delivered, agent=agent, created_at=now,
-                )
-            )
-            conn.execute(update(conversations).where(conversations.c.id == conv_id)
-                         .values(updated_at=now))
-            message_id = result.inserted_primary_key[0]
-            display = self._display_names(conn).get(agent) if agent else None
-        return _public_message(message_id, sender, body, now, agent, display)
+            return self._insert_messages(conn, conv_id, sender, [body], reply_to=reply_to,
+                                         delivered=delivered, agent=agent)[0]
 
     def add_messages(self, conv_id: str, sender: str, bodies: list[dict[str, Any]], *,
                      reply_to: int | None = None) -> list[dict[str, Any]]:
-        return [self.add_message(conv_id, sender, b, reply_to=reply_to) for b in bodies]
+        with self.engine.begin() as conn:
+            return self._insert_messages(conn, conv_id, sender, bodies, reply_to=reply_to)
+
+    def record_reply(self, conv_id: str, shopper_message_id: int, bodies: list[dict[str, Any]]
+                     ) -> list[dict[str, Any]]:
+        """The bot's reply to a shopper's message, and that message marked delivered: one
+        transaction (one commit per turn instead of one per message)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(messages).where(messages.c.id == shopper_message_id)
+                         .values(delivered=True))
+            return self._insert_messages(conn, conv_id, "bot", bodies, reply_to=shopper_message_id)
+
+    def _insert_messages(self, conn: Any, conv_id: str, sender: str, bodies: list[dict[str, Any]],
+                         *, reply_to: int | None = None, delivered: bool = True,
+                         agent: str | None = None) -> list[dict[str, Any]]:
+        now = time.time()
+        ids = [conn.execute(insert(messages).values(
+                   conversation_id=conv_id, sender=sender, body=body, reply_to=reply_to,
+                   delivered=delivered, agent=agent, created_at=now)).inserted_primary_key[0]
+               for body in bodies]
+        conn.execute(update(conversations).where(conversations.c.id == conv_id).values(updated_at=now))
+        display = self._display_names(conn).get(agent) if agent else None
+        return [_public_message(i, sender, body, now, agent, display) for i, body in zip(ids, bodies, strict=True)]
 
     def set_delivered(self, message_id: int, delivered: bool) -> None:
         with self.engine.begin() as conn:

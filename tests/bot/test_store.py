@@ -44,6 +44,18 @@ def test_messages_keep_order_and_content(store):
     assert store.products_shown(conv_id)[0]["query"] == "<b>hi</b> ✓"
 
 
+def test_a_reply_is_stored_with_its_message_marked_delivered(store):
+    conv_id, _ = store.create_conversation()
+    shopper = store.add_message(conv_id, "shopper", {"type": "text", "text": "boots"}, delivered=False)
+    other = store.add_message(conv_id, "shopper", {"type": "text", "text": "later"}, delivered=False)
+    saved = store.record_reply(conv_id, shopper["id"], [{"type": "text", "text": "Here"},
+                                                        {"type": "products", "items": [{"id": "P1"}]}])
+    assert [m["type"] for m in saved] == ["text", "products"] and saved[0]["id"] < saved[1]["id"]
+    delivered = {m["text"]: m["delivered"] for m in store.history(conv_id) if m["sender"] == "shopper"}
+    assert delivered == {"boots": True, "later": False}
+    assert other["id"] < saved[0]["id"]
+
+
 def test_status_transitions_are_atomic(store):
     conv_id, _ = store.create_conversation()
     assert not store.claim(conv_id, "a")  # not waiting yet

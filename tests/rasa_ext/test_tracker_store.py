@@ -6,14 +6,11 @@ and the real Rasa server of the test stack must load it from endpoints.yml."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from common.settings import ROOT
-from tools.stack import RASA_BIN, RasaStack
-
-RASA_PYTHON = RASA_BIN.parent / "python"
+from tests.rasa_ext.rasa_env import run_in_rasa
+from tools.stack import RasaStack
 
 SCRIPT = r"""
 import asyncio, sys
@@ -167,20 +164,12 @@ asyncio.run(main())
 """
 
 
-def _run_in_rasa(script: str, tmp_path) -> None:
-    if not RASA_PYTHON.exists():
-        pytest.skip("Rasa's environment is not installed (make setup)")
-    result = subprocess.run([str(RASA_PYTHON), "-c", script, str(tmp_path / "trackers.db")], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-3000:]
-
-
 def test_behaves_like_rasas_stores_and_survives_a_restart(tmp_path) -> None:
-    _run_in_rasa(SCRIPT, tmp_path)
+    run_in_rasa(SCRIPT, tmp_path)
 
 
 def test_a_long_conversation_is_handed_to_rasa_as_a_window_that_predicts_the_same(tmp_path) -> None:
-    _run_in_rasa(WINDOW_SCRIPT, tmp_path)
+    run_in_rasa(WINDOW_SCRIPT, tmp_path)
 
 
 @pytest.mark.integration
