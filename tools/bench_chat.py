@@ -10,8 +10,9 @@ as turns per second too). Failed turns are counted and printed, never dropped si
 
 Machines of one kind differ by up to 2× (docs/architecture.md §5), so the same run also measures
 the floor of this architecture, a bare Rasa REST turn of the same model with no custom action
-("hello" → utter_greet, straight to Rasa), and reports the chat turn as a ratio to it; and how a
-turn's cost grows with the conversation: turns 1–10, 40 and 80 of one 80-turn conversation.
+("hello" → utter_greet, straight to Rasa), alternating with the one shopper's turns, and reports
+the chat turn as a ratio to it; and how a turn's cost grows with the conversation: turns 1–10,
+40 and 80 of 80-turn conversations.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -44,7 +46,8 @@ TURNS = [
 
 
 async def shopper(session: aiohttp.ClientSession, url: str, turns: int, times: list[float],
-                  failures: list[int], think: tuple[float, float] | None = None, seed: int = 0) -> None:
+                  failures: list[int], think: tuple[float, float] | None = None, seed: int = 0,
+                  before_turn: Callable[[], Awaitable[None]] | None = None) -> None:
     rng = random.Random(seed)
     async with session.post(f"{url}/api/conversations") as response:
         conv = await response.json()
@@ -52,6 +55,8 @@ async def shopper(session: aiohttp.ClientSession, url: str, turns: int, times: l
     for i in range(turns):
         if think:  # every message is typed first, the opening one too (no 20-message burst at t=0)
             await asyncio.sleep(rng.uniform(*think))
+        if before_turn:
+            await before_turn()
         text = TURNS[(i + seed) % len(TURNS)]
         start = time.perf_counter()
         async with session.post(
@@ -78,18 +83,30 @@ async def measure(url: str, shoppers: int, turns: int,
     return times, failures
 
 
-async def rasa_floor(rasa_url: str, turns: int) -> list[float]:
-    """A bare Rasa REST turn with no custom action, in one conversation: the architecture's floor."""
+async def floor_and_shopper(gateway_url: str, rasa_url: str, turns: int
+                            ) -> tuple[list[float], tuple[list[float], list[int]]]:
+    """One shopper's turns through the gateway, each after a turn of the floor: a bare Rasa REST
+    turn with no custom action ("hello" → utter_greet, straight to Rasa, its own conversation).
+    Paired turns see the same machine: two runs of the floor alone, minutes apart, gave 20.9 and
+    27.5 ms on 2026-12-04."""
+    floor: list[float] = []
     times: list[float] = []
+    failures: list[int] = []
+
+    async def floor_turn() -> None:
+        start = time.perf_counter()
+        async with session.post(f"{rasa_url}/webhooks/rest/webhook",
+                                json={"sender": "bench-floor", "message": "hello"}) as response:
+            await response.json()
+        floor.append((time.perf_counter() - start) * 1000)
+
     async with aiohttp.ClientSession() as session:
-        for i in range(turns + 2):
-            start = time.perf_counter()
-            async with session.post(f"{rasa_url}/webhooks/rest/webhook",
-                                    json={"sender": "bench-floor", "message": "hello"}) as response:
-                await response.json()
-            if i >= 2:  # the first two warm Rasa up
-                times.append((time.perf_counter() - start) * 1000)
-    return times
+        await shopper(session, gateway_url, 2, [], [])  # warm-up: models loaded, caches filled
+        for _ in range(2):
+            await floor_turn()
+        floor.clear()
+        await shopper(session, gateway_url, turns, times, failures, before_turn=floor_turn)
+    return floor, (times, failures)
 
 
 LONG_RUNS = 3  # 80-turn conversations, one after the other: five positions of one are too few
@@ -125,9 +142,9 @@ def main() -> None:
             gateway = start_gateway(
                 stack, AISLE_RATE_CONVERSATION="100000", AISLE_RATE_CLIENT="100000", AISLE_RASA_TIMEOUT="30"
             )
-            floor = report("Rasa floor (REST turn, no custom action)",
-                           (asyncio.run(rasa_floor(stack.rasa_url, args.turns)), []))
-            one = report("1 shopper", asyncio.run(measure(gateway.url, 1, args.turns)))
+            floor_times, one_shopper = asyncio.run(floor_and_shopper(gateway.url, stack.rasa_url, args.turns))
+            floor = report("Rasa floor (REST turn, no custom action)", (floor_times, []))
+            one = report("1 shopper (each turn after a floor turn)", one_shopper)
             print(f"{'':<40} ratio to the Rasa floor: {one / floor:.2f}× (goal ≤ 1.5×)")
             runs = [asyncio.run(measure(gateway.url, 1, 80)) for _ in range(LONG_RUNS)]
             long_failed = [f for _, failed in runs for f in failed]
