@@ -36,7 +36,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
 from bot import security
@@ -469,17 +469,20 @@ class GatewayStore:
                          .values(delivered=True))
             return self._insert_messages(conn, conv_id, "bot", bodies, reply_to=shopper_message_id)
 
-    def _insert_messages(self, conn: Any, conv_id: str, sender: str, bodies: list[dict[str, Any]],
-                         *, reply_to: int | None = None, delivered: bool = True,
-                         agent: str | None = None) -> list[dict[str, Any]]:
+    def _insert_messages(self, conn: Connection, conv_id: str, sender: str,
+                         bodies: list[dict[str, Any]], *, reply_to: int | None = None,
+                         delivered: bool = True, agent: str | None = None
+                         ) -> list[dict[str, Any]]:
         now = time.time()
         ids = [conn.execute(insert(messages).values(
                    conversation_id=conv_id, sender=sender, body=body, reply_to=reply_to,
                    delivered=delivered, agent=agent, created_at=now)).inserted_primary_key[0]
                for body in bodies]
-        conn.execute(update(conversations).where(conversations.c.id == conv_id).values(updated_at=now))
+        conn.execute(update(conversations).where(conversations.c.id == conv_id)
+                     .values(updated_at=now))
         display = self._display_names(conn).get(agent) if agent else None
-        return [_public_message(i, sender, body, now, agent, display) for i, body in zip(ids, bodies, strict=True)]
+        return [_public_message(i, sender, body, now, agent, display)
+                for i, body in zip(ids, bodies, strict=True)]
 
     def set_delivered(self, message_id: int, delivered: bool) -> None:
         with self.engine.begin() as conn:

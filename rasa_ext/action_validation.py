@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-HINT = (". Failed to validate Action server response from API, make sure your response from the "
-        "Action endpoint is valid. For more information about the format visit {docs}/custom-actions")
+HINT = (". Failed to validate Action server response from API, make sure your response from "
+        "the Action endpoint is valid. For more information about the format visit "
+        "{docs}/custom-actions")
 
 
 def install() -> bool:

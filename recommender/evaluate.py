@@ -91,7 +91,6 @@ def reciprocal_rank(ranked: list[str], grades: dict[str, int]) -> float:
     return 0.0
 
 
-
 @dataclass
 class EvalResult:
     metrics: dict[str, Any]

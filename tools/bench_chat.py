@@ -44,7 +44,6 @@ TURNS = [
 ]
 
 
-
 async def shopper(session: aiohttp.ClientSession, url: str, turns: int, times: list[float],
                   failures: list[int], think: tuple[float, float] | None = None, seed: int = 0,
                   before_turn: Callable[[], Awaitable[None]] | None = None) -> None:

@@ -11,7 +11,6 @@ P95_LIMIT_MS = 1000.0
 WARM_S = 10.0  # the first seconds of a step are left out: its new shoppers are still arriving
 
 
-
 @dataclass
 class StepLoad:
     """Shoppers in steps (``users[i]`` for ``step_s`` seconds each); every turn recorded."""
