@@ -608,6 +608,18 @@ def _joined(vocab: Vocabulary, toks: list[str]) -> list[str]:
     return out
 
 
+def _before_an_unknown_word(toks: list[str], j: int, vocab: Vocabulary) -> bool:
+    """Whether a colour word is followed by a word the catalog does not know: then it is part
+    of that thing's name ("olive oil", "orange juicer"), not a colour the shopper asks for. A
+    colour is a filter on evidence: alone ("in black", "any in olive?"), before a catalog word
+    ("olive jacket") or a list ("black or grey")."""
+    if j >= len(toks):
+        return False
+    word = toks[j]
+    return (word.isalpha() and len(word) > 2 and word not in QUERY_NOISE
+            and word not in GENDER_ALIASES and not vocab.knows(word))
+
+
 def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[int]]:
     """Find vocabulary mentions (longest match first) and mark negated ones.
 
@@ -642,6 +654,8 @@ def scan(text: str, vocab: Vocabulary) -> tuple[list[Mention], list[str], set[in
                     break
             if match:
                 break
+        if match and match[0] == "color" and _before_an_unknown_word(toks, i + match[2], vocab):
+            match = None  # "olive oil", "charcoal grill": the words steer the ranking, no filter
         if match is None:
             match = _size_mention(toks, i, vocab)
         if match is None and tok in GENDER_ALIASES and GENDER_ALIASES[tok] in vocab.genders \

@@ -145,3 +145,19 @@ def test_an_entity_inside_a_longer_value_of_the_text_adds_nothing():
 
 def test_gift_words_are_no_search_words():
     assert query_text(Constraints(keywords=["gift", "idea", "techie"], price_max=50.0)) == "idea techie"
+
+
+@pytest.mark.parametrize(("text", "colors"), [
+    ("olive oil", []), ("a charcoal grill", []), ("orange juicer", []),  # part of a name
+    ("olive jacket", ["olive"]), ("black runner", ["black"]),  # before a catalog word
+    ("in olive please", ["olive"]), ("charcoal or orange", ["charcoal", "orange"]),
+    ("any in black?", ["black"]), ("black", ["black"]), ("black or green", ["black", "green"]),
+    ("black ones pls", ["black"]), ("a black one for men", ["black"]),
+])
+def test_a_colour_is_a_filter_only_as_a_colour(text, colors):
+    jacket = {"title": "Fjord Field Jacket", "colors": ["olive", "charcoal", "orange"],
+              "category": ["Apparel", "Outerwear", "Coats"], "price": 80.0}
+    c = apply_turn(Constraints(), text, [], Vocabulary.from_products([*PRODUCTS, jacket]))
+    assert c.colors == colors
+    if not colors:  # the words still steer the ranking
+        assert set(text.split()) & set(c.keywords)
