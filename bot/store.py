@@ -455,11 +455,6 @@ class GatewayStore:
             return self._insert_messages(conn, conv_id, sender, [body], reply_to=reply_to,
                                          delivered=delivered, agent=agent)[0]
 
-    def add_messages(self, conv_id: str, sender: str, bodies: list[dict[str, Any]], *,
-                     reply_to: int | None = None) -> list[dict[str, Any]]:
-        with self.engine.begin() as conn:
-            return self._insert_messages(conn, conv_id, sender, bodies, reply_to=reply_to)
-
     def record_reply(self, conv_id: str, shopper_message_id: int, bodies: list[dict[str, Any]]
                      ) -> list[dict[str, Any]]:
         """The bot's reply to a shopper's message, and that message marked delivered: one

@@ -11,3 +11,8 @@ def percentile(values: list[float], q: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def p50_p95(values: list[float]) -> tuple[float, float]:
+    """The median and the 95th percentile, as every benchmark reports them."""
+    return percentile(values, 0.50), percentile(values, 0.95)

@@ -2,8 +2,8 @@
 
 Rasa 3.6 checks every custom action's reply with ``jsonschema.validate``, which first checks the
 constant schema itself against JSON Schema's meta-schema and builds a new validator: three
-quarters of the check's cost, about 3 ms of each recommendation turn on 2 cores (py-spy,
-docs/benchmarks.md §1). ``install`` replaces ``RemoteAction._validate_action_result`` with the
+quarters of the check's cost (py-spy on 2 cores: the check was 9.7 % of Rasa's samples on
+recommendation turns, 2.5 % with this; docs/benchmarks.md §1). ``install`` replaces ``RemoteAction._validate_action_result`` with the
 same check against the same schema by a validator built once; a bad reply raises the same
 ``ValidationError`` with Rasa's hint. Importing ``rasa_ext`` installs it in Rasa's process
 (Rasa imports it for the tracker store and the NLU components); elsewhere it does nothing.

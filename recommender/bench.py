@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common.percentiles import percentile
+from common.percentiles import p50_p95
 
 QUERIES = [
     "waterproof hiking boots", "red summer dress", "noise cancelling headphones",
@@ -62,11 +62,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="also print one JSON object at the end")
 
 
-def _pct(values: list[float]) -> tuple[float, float]:
-    """p50 and p95 of ``values``."""
-    return percentile(values, 0.50), percentile(values, 0.95)
-
-
 def _timed(fn, n: int, warmup: int = 0) -> tuple[float, float]:
     """p50/p95 of ``n`` calls, after ``warmup`` untimed calls with the same arguments (a
     serving process is warm after its first requests; the cold first query is reported
@@ -78,7 +73,7 @@ def _timed(fn, n: int, warmup: int = 0) -> tuple[float, float]:
         t = time.perf_counter()
         fn(i)
         times.append((time.perf_counter() - t) * 1000)
-    return _pct(times)
+    return p50_p95(times)
 
 
 def _peak_rss_mb() -> float:

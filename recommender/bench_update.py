@@ -41,7 +41,7 @@ def write_feed(products: list, path: Path, n: int, seed: int = 19) -> dict[str, 
 
 def bench_update(store_path: Path, var_dir: Path, products: list, queries: list[str],
                  n: int = 10_000) -> dict[str, Any]:
-    from common.percentiles import percentile
+    from common.percentiles import p50_p95
     from common.settings import get_settings
     from recommender.query import ConversationState
     from recommender.service import Recommender
@@ -101,9 +101,8 @@ def bench_update(store_path: Path, var_dir: Path, products: list, queries: list[
         raise RuntimeError(f"update failed: {done.stderr[-2000:]}")
     report = json.loads(done.stdout.strip().splitlines()[-1])
     during_updates = during[:answered]
-    b50, b95 = percentile(before, 0.50), percentile(before, 0.95)
-    d50, d95 = ((percentile(during_updates, 0.50), percentile(during_updates, 0.95)) if during_updates
-                else (float("nan"), float("nan")))
+    b50, b95 = p50_p95(before)
+    d50, d95 = p50_p95(during_updates) if during_updates else (float("nan"), float("nan"))
     out = {"updates": n, "updated": report.get("updated"), "update_wall_s": round(wall, 1),
            "apply_s": round(float(report.get("seconds", 0.0)), 1), "searches_during": answered,
            "search_before_ms": [round(b50, 1), round(b95, 1)], "search_during_ms": [round(d50, 1), round(d95, 1)],

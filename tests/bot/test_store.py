@@ -35,9 +35,9 @@ def test_conversation_token_is_hashed(store):
 def test_messages_keep_order_and_content(store):
     conv_id, _ = store.create_conversation()
     shopper = store.add_message(conv_id, "shopper", {"type": "text", "text": "<b>hi</b> ✓"}, delivered=False)
-    store.add_messages(conv_id, "bot", [{"type": "text", "text": "hello"},
-                                        {"type": "products", "items": [{"id": "P1"}], "relaxed": []}],
-                       reply_to=shopper["id"])
+    for body in ({"type": "text", "text": "hello"},
+                 {"type": "products", "items": [{"id": "P1"}], "relaxed": []}):
+        store.add_message(conv_id, "bot", body, reply_to=shopper["id"])
     hist = store.history(conv_id)
     assert [(m["sender"], m["type"]) for m in hist] == [("shopper", "text"), ("bot", "text"), ("bot", "products")]
     assert hist[0]["text"] == "<b>hi</b> ✓" and hist[0]["delivered"] is False

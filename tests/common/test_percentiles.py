@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common.percentiles import percentile
+from common.percentiles import p50_p95, percentile
 
 
 def test_percentile_picks_the_nearest_rank() -> None:
@@ -14,3 +14,8 @@ def test_percentile_picks_the_nearest_rank() -> None:
 
 def test_no_values_have_a_zero_percentile() -> None:
     assert percentile([], 0.5) == 0.0
+
+
+def test_p50_p95_are_the_two_percentiles() -> None:
+    values = [float(v) for v in range(1, 21)]
+    assert p50_p95(values) == (10.0, 19.0)
