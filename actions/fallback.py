@@ -24,7 +24,7 @@ from actions.carried import not_carried_reply
 from actions.common import is_strongly_negative, latest_text, off_loop
 from actions.faq import FAQ_MIN_SCORE, faq_answer, is_question, question_answer
 from actions.handoff import handoff
-from actions.recommend import ActionRecommendProducts, is_refinement
+from actions.recommend import ActionRecommendProducts, asks_for_a_gift, is_refinement
 from rasa_ext.intent_evidence import SHOPPING_INTENTS
 
 FALLBACK_ACTION = "action_default_fallback"
@@ -72,7 +72,8 @@ class ActionDefaultFallback(Action):
         if answer is not None and answer.score >= FAQ_MIN_SCORE:
             dispatcher.utter_message(response="utter_faq_answer", answer=answer.answer)
             return [SlotSet("consecutive_fallbacks", 0)]
-        if await off_loop(is_refinement, tracker, True):  # "rose gold?", "a jumper for my daughter"
+        if await off_loop(is_refinement, tracker, True) or await off_loop(asks_for_a_gift, tracker):
+            # "rose gold?", "a jumper for my daughter", "a gift for my niece, she loves cosy stuff"
             # searched here, not as a follow-up action: after one, the policies would see the
             # unsure message again and fall back a second time
             events = await ActionRecommendProducts().run(dispatcher, tracker, domain)

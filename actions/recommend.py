@@ -294,6 +294,18 @@ def is_refinement(tracker: Tracker, or_new_search: bool = False) -> bool:
     return not ordinal_positions(tracker) and changes_filters(before, after)
 
 
+def asks_for_a_gift(tracker: Tracker) -> bool:
+    """"I need a gift for my teenage daughter, she loves cosy stuff": a gift request that says
+    something about the person (not just "a gift for my dad") is a search, whatever the NLU made
+    of it."""
+    from recommender.query import Constraints, apply_turn, words
+
+    text = shopper_text(tracker)
+    if not any(word in GIFT_WORDS for word in words(text)):
+        return False
+    return not is_vague(apply_turn(Constraints(), text, [], get_services().recommender.vocabulary))
+
+
 def product_or_ask(dispatcher: CollectingDispatcher, tracker: Tracker) -> Any:
     product_id = resolve_product_id(tracker)
     if product_id is None:

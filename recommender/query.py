@@ -1107,16 +1107,21 @@ class ConversationState:
 @dataclass
 class Query:
     text: str
+    # the words for the keyword (BM25) ranking: ``text`` without the gender, which the filter
+    # already holds every candidate to; as a term it only rewards titles that spell it out
+    # ("Men's Leather Sneaker" for "a gift for my dad who hikes")
+    keyword_text: str
     constraints: Constraints
     exclude_ids: list[str] = field(default_factory=list)
     positive_ids: list[str] = field(default_factory=list)
     negative_ids: list[str] = field(default_factory=list)
 
 
-def query_text(c: Constraints) -> str:
+def query_text(c: Constraints, gender: bool = True) -> str:
     """Words for the encoders, from the positive constraints only (negated words would attract
     exactly what the shopper refused) and without gift words (they would attract what is sold
-    as a gift, "Candle Gift Set", not what the person likes)."""
+    as a gift, "Candle Gift Set", not what the person likes). ``gender``: "for men" too, for the
+    dense encoder; the keyword ranking goes without (``Query.keyword_text``)."""
     parts: list[str] = [c.request]
     parts += c.colors + c.materials + c.brands
     parts += [k for k in c.keywords if k not in GIFT_WORDS]
@@ -1124,7 +1129,7 @@ def query_text(c: Constraints) -> str:
         parts.append(c.product_type)
     elif c.category:
         parts.append(c.category)
-    if c.gender and c.gender != "unisex":
+    if gender and c.gender and c.gender != "unisex":
         parts.append(f"for {c.gender}")
     said = set(words(c.request))
     parts = [p for p in dict.fromkeys(parts) if p and (p == c.request or not set(words(p)) <= said)]
@@ -1133,10 +1138,12 @@ def query_text(c: Constraints) -> str:
 
 def build_query(state: ConversationState) -> Query:
     text = query_text(state.constraints)
+    keyword_text = query_text(state.constraints, gender=False)
     if not text and state.user_turns:
-        text = state.user_turns[-1]
+        text = keyword_text = state.user_turns[-1]
     return Query(
         text=text,
+        keyword_text=keyword_text,
         constraints=state.constraints,
         exclude_ids=list(dict.fromkeys(state.shown_ids + state.rejected_ids)),
         positive_ids=list(dict.fromkeys(state.liked_ids)),

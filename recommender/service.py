@@ -241,7 +241,7 @@ class Recommender:
         image_vector = self._image_vector(pair, image) if image is not None else None
         text = query.text if image_vector is None else ""  # a photo orders the results alone
         dense = pair.encoder.encode_query(text) if text else None
-        sparse = query_vector(text) if text else None
+        sparse = query_vector(query.keyword_text) if text and query.keyword_text else None
         lap("encode")
         limit = pool or max(self.candidates, 4 * k)
         ranked = self._retrieve(pair, query, query.constraints, query.exclude_ids, limit, dense, sparse,

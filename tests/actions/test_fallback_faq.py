@@ -33,7 +33,9 @@ async def test_an_unsure_request_for_a_person_is_honoured(services, domain):
 
 async def test_a_shopping_fragment_is_searched_not_answered_from_the_faq(services, domain):
     for text, first in (("for a man, size M", "utter_ask_category"),  # nothing to search on yet
-                        ("my son's 6 and needs runners for school", "utter_products_found")):
+                        ("my son's 6 and needs runners for school", "utter_products_found"),
+                        # a gift request that says something of the person is a search
+                        ("I need a gift for my niece, she loves cosy stuff", "utter_products_found")):
         tracker = load_tracker("fallback_first")
         tracker.latest_message.update(text=text, intent_ranking=[
             {"name": "nlu_fallback", "confidence": 0.4}, {"name": "out_of_scope", "confidence": 0.37}])

@@ -154,6 +154,8 @@ def test_filter_and_query_from_state():
     q = build_query(state)
     assert q.exclude_ids == ["F01", "F03"] and q.positive_ids == ["F02"] and q.negative_ids == ["F03"]
     assert "waterproof" in q.text and "navy" in q.text and "Nike" not in q.text
+    # the dense encoder reads whom it is for; the keyword ranking does not (the filter holds it)
+    assert "for women" in q.text and q.keyword_text == q.text.replace(" for women", "")
     spec = to_filter(c, q.exclude_ids)
     assert AnyOf("gender", ("women", "unisex")) in spec.must
     assert Range("price", gte=None, lte=120.0) in spec.must
