@@ -10,7 +10,7 @@ CATALOG    ?= data/catalog/products.jsonl
 LOOKUPS    := data/nlu/generated/lookups.yml
 RASA_MODEL := models/aisle.tar.gz
 AXE        := tests/browser/node_modules/axe-core/axe.min.js
-RASA_INPUTS := config.yml domain.yml $(LOOKUPS) $(filter-out rasa_ext/__init__.py rasa_ext/tracker_store.py rasa_ext/action_validation.py rasa_ext/action_client.py,$(wildcard rasa_ext/*.py)) $(shell find data/nlu data/stories data/rules -name '*.yml' -not -path '*/generated/*' -not -path '*/reviewed/*' 2>/dev/null)
+RASA_INPUTS := config.yml domain.yml $(LOOKUPS) $(filter-out rasa_ext/__init__.py rasa_ext/tracker_store.py rasa_ext/action_validation.py rasa_ext/action_client.py rasa_ext/turn_timing.py,$(wildcard rasa_ext/*.py)) $(shell find data/nlu data/stories data/rules -name '*.yml' -not -path '*/generated/*' -not -path '*/reviewed/*' 2>/dev/null)
 
 export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
